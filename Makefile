@@ -1,0 +1,36 @@
+# nnderiv — every target sets up what it needs on a fresh machine with only python3.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.nnderiv-installed
+PYTEST_ARGS ?=
+
+.PHONY: test demo lint typecheck bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/nnderiv selfcheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check nnderiv tests benchmarks examples conftest.py
+	$(BIN)/ruff format --check nnderiv tests benchmarks examples conftest.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]' || echo "bench extras (torch, jax, scipy) not installable; peers are skipped"
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

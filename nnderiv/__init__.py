@@ -1,0 +1,22 @@
+"""nnderiv: prove the derivatives of neural-network cost functions right.
+
+Three independent witnesses agree on every derivative: closed forms (:mod:`nnderiv.formulas`),
+symbolic derivations (:mod:`nnderiv.symbolic`) and finite differences
+(:func:`nnderiv.check_gradient`).
+"""
+
+from __future__ import annotations
+
+from . import formulas
+from .errors import GradientMismatch, InvalidArgument
+from .formulas import LOSSES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LOSSES",
+    "GradientMismatch",
+    "InvalidArgument",
+    "__version__",
+    "formulas",
+]

@@ -1,0 +1,429 @@
+"""Closed forms of the three cost functions of SPEC.md and their derivatives, in numpy.
+
+Layout: one column per example. ``Z``, ``A`` and ``Y`` are ``n × m`` arrays (``n`` output
+units in rows ``j``, ``m`` examples in columns ``i``); ``A = g(Z)`` is the output activation.
+
+Every gradient is written once, as an element-wise *rule* ``rule(a, y, m, ysum)`` of plain
+arithmetic (``ysum`` is the column sum ``Σ_p y_pi``).  The same rule is evaluated on numpy
+arrays here and on sympy entries in :mod:`nnderiv.symbolic`, so the proofs there are about the
+code users call, not about a second copy.
+
+Example::
+
+    >>> import numpy as np
+    >>> from nnderiv.formulas import multiclass, softmax
+    >>> Z = np.array([[1.0, -2.0], [0.5, 3.0]]); Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> A = softmax(Z)
+    >>> np.allclose(multiclass.grad_Z(A, Y), (A - Y) / 2)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidArgument
+
+__all__ = [
+    "LOSSES",
+    "Loss",
+    "binary",
+    "multiclass",
+    "multilabel",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softmax_backward",
+]
+
+Array = npt.NDArray[np.floating[Any]]
+Rule = Callable[[Any, Any, Any, Any], Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# input validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _where(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(k)) for k in index) + "]"
+
+
+def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None) -> Array:
+    """Return ``x`` as a finite 2-D floating array, or raise :class:`InvalidArgument`.
+
+    Integer and boolean arrays are promoted to float64, float16 to float32; float32 stays
+    float32.  With ``dtype`` given the result is cast to it (used to make labels follow the
+    dtype of the activations).
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # e.g. ragged lists
+        raise InvalidArgument(
+            f"Expected {name} to be a 2-D array of floats but could not convert it: {exc}"
+        ) from exc
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
+        arr = arr.astype(np.float64)
+    elif arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    elif not np.issubdtype(arr.dtype, np.floating):
+        raise InvalidArgument(
+            f"Expected {name} to be a real floating array (float32 or float64) "
+            f"but got {name}.dtype={arr.dtype}"
+        )
+    if arr.ndim != 2:
+        raise InvalidArgument(
+            f"Expected {name} to be a 2-D array (n × m, one column per example) "
+            f"but got {name}.ndim={arr.ndim} with shape {arr.shape}"
+        )
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise InvalidArgument(
+            f"Expected {name} to have at least one row and one column but got shape {arr.shape}"
+        )
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(np.argwhere(bad)[0])
+        raise InvalidArgument(
+            f"Expected finite values in {name} but got {name}{_where(idx)}={arr[idx]!r}"
+        )
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr
+
+
+def _check_same_shape(x: Array, y: Array, xname: str, yname: str) -> None:
+    if x.shape != y.shape:
+        raise InvalidArgument(
+            f"Expected {xname} and {yname} to have the same shape (n × m) "
+            f"but got {xname}.shape={x.shape} and {yname}.shape={y.shape}"
+        )
+
+
+def _first_bad(mask: npt.NDArray[np.bool_]) -> tuple[int, ...] | None:
+    if not mask.any():
+        return None
+    return tuple(int(k) for k in np.argwhere(mask)[0])
+
+
+def simplex_tolerance(n: int, dtype: np.dtype[Any]) -> float:
+    """Tolerance on a column sum of ``n`` entries of ``dtype`` being 1: ``8 · max(n, 2) · ε``."""
+    return 8.0 * max(n, 2) * float(np.finfo(dtype).eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# activations and their backward (vector-Jacobian) rules
+# ---------------------------------------------------------------------------------------------
+
+
+def sigmoid(Z: npt.ArrayLike) -> Array:
+    """Logistic function ``1 / (1 + exp(-z))``, element-wise, without overflow for any finite z."""
+    Zf = as_float_matrix(Z, "Z")
+    e = np.exp(-np.abs(Zf))
+    out: Array = np.where(Zf >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Zf.dtype)
+    return out
+
+
+def sigmoid_backward(dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
+    """Push ``∂J/∂A`` through ``A = σ(Z)``: ``dA ⊙ A ⊙ (1 − A)``."""
+    Af = as_float_matrix(A, "A")
+    dAf = as_float_matrix(dA, "dA", dtype=Af.dtype)
+    _check_same_shape(dAf, Af, "dA", "A")
+    return dAf * Af * (1 - Af)
+
+
+def softmax(Z: npt.ArrayLike) -> Array:
+    """Softmax over each column (axis 0), max-shifted so that no ``exp`` overflows."""
+    Zf = as_float_matrix(Z, "Z")
+    e = np.exp(Zf - Zf.max(axis=0, keepdims=True))
+    out: Array = e / e.sum(axis=0, keepdims=True)
+    return out
+
+
+def softmax_backward(dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
+    """Push ``∂J/∂A`` through ``A = softmax(Z)`` (per column): ``A ⊙ (dA − 1 1ᵀ(dA ⊙ A))``."""
+    Af = as_float_matrix(A, "A")
+    dAf = as_float_matrix(dA, "dA", dtype=Af.dtype)
+    _check_same_shape(dAf, Af, "dA", "A")
+    out: Array = Af * (dAf - (dAf * Af).sum(axis=0, keepdims=True))
+    return out
+
+
+def _log_softmax_complement(Z: Array) -> Array:
+    """``logsumexp(z) − z`` per column, i.e. ``−log softmax(z)``, accurate even when one entry
+    dominates (then the column's log-sum is ``log1p`` of the small remaining terms)."""
+    mx = Z.max(axis=0, keepdims=True)
+    shifted = Z - mx
+    e = np.exp(shifted)
+    top = np.argmax(Z, axis=0)
+    e[top, np.arange(Z.shape[1])] = 0  # the max entry contributes exactly exp(0) = 1
+    out: Array = np.log1p(e.sum(axis=0, keepdims=True)) - shifted
+    return out
+
+
+def _softplus(x: Array) -> Array:
+    """``log(1 + exp(x))`` without overflow."""
+    out: Array = np.logaddexp(np.zeros((), dtype=x.dtype), x)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# element-wise rules: written once, evaluated on numpy arrays and on sympy entries
+# ---------------------------------------------------------------------------------------------
+# Each gradient rule takes (a, y, m, ysum); ysum = Σ_p y_pi is the column sum of the labels.
+
+
+def bce_grad_A_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
+    """Equations (2) and (8): ``(1/m) [(1 − y)/(1 − a) − y/a]``."""
+    return ((1 - y) / (1 - a) - y / a) / m
+
+
+def sigmoid_grad_Z_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
+    """Equations (3) and (9): ``(1/m)(a − y)``."""
+    return (a - y) / m
+
+
+def ce_grad_A_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
+    """Equation (5): ``−(1/m) y/a``."""
+    return -(y / a) / m
+
+
+def softmax_grad_Z_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
+    """Equation (6): ``(1/m)(a − y)``, valid only when every label column sums to 1."""
+    return (a - y) / m
+
+
+def softmax_grad_Z_general_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
+    """Softmax backward of (5) for any labels: ``(1/m)(a Σ_p y_p − y)``."""
+    return (a * ysum - y) / m
+
+
+def bce_cost_rule(a: Any, y: Any, log: Callable[[Any], Any], log1m: Callable[[Any], Any]) -> Any:
+    """Per-entry term of (1) and (7) before the ``−1/m`` mean: ``y log a + (1 − y) log(1 − a)``."""
+    return y * log(a) + (1 - y) * log1m(a)
+
+
+def ce_cost_rule(a: Any, y: Any, log: Callable[[Any], Any], log1m: Callable[[Any], Any]) -> Any:
+    """Per-entry term of (4) before the ``−1/m`` mean: ``y log a``."""
+    return y * log(a)
+
+
+# ---------------------------------------------------------------------------------------------
+# the loss registry
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One cost function of SPEC.md with its output activation and closed-form gradients.
+
+    Attributes:
+        name: registry key (``"binary"``, ``"multiclass"``, ``"multilabel"``).
+        title: human-readable name.
+        activation_name: ``"sigmoid"`` or ``"softmax"``.
+        equations: SPEC.md equation numbers of ``(cost, grad_A, grad_Z)``.
+        single_row: the task needs ``n == 1``.
+        labels: ``"unit"`` (y ∈ [0, 1]) or ``"nonnegative"`` (y ≥ 0).
+        requires_simplex: ``grad_Z`` needs every label column to sum to 1.
+    """
+
+    name: str
+    title: str
+    activation_name: Literal["sigmoid", "softmax"]
+    equations: tuple[int, int, int]
+    single_row: bool
+    labels: Literal["unit", "nonnegative"]
+    requires_simplex: bool
+    cost_rule: Callable[[Any, Any, Callable[[Any], Any], Callable[[Any], Any]], Any]
+    grad_A_rule: Rule
+    grad_Z_rule: Rule
+    grad_Z_general_rule: Rule
+
+    # -- activation ---------------------------------------------------------------------------
+    def activation(self, Z: npt.ArrayLike) -> Array:
+        """The output activation ``g`` (sigmoid element-wise, or softmax per column)."""
+        Zf = self._check_logits(Z)
+        return sigmoid(Zf) if self.activation_name == "sigmoid" else softmax(Zf)
+
+    def activation_backward(self, dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
+        """Push ``∂J/∂A`` through the activation (``sigmoid_backward`` or ``softmax_backward``)."""
+        if self.activation_name == "sigmoid":
+            return sigmoid_backward(dA, A)
+        return softmax_backward(dA, A)
+
+    # -- validation ---------------------------------------------------------------------------
+    def _check_rows(self, x: Array, name: str) -> None:
+        if self.single_row and x.shape[0] != 1:
+            raise InvalidArgument(
+                f"Expected {name} of shape (1, m) for the {self.name} loss (one output unit) "
+                f"but got {name}.shape={x.shape}"
+            )
+
+    def _check_logits(self, Z: npt.ArrayLike) -> Array:
+        Zf = as_float_matrix(Z, "Z")
+        self._check_rows(Zf, "Z")
+        return Zf
+
+    def _check_labels(self, Y: npt.ArrayLike, like: Array, xname: str) -> Array:
+        Yf = as_float_matrix(Y, "Y", dtype=like.dtype)
+        _check_same_shape(like, Yf, xname, "Y")
+        if self.labels == "unit":
+            idx = _first_bad((Yf < 0) | (Yf > 1))
+            if idx is not None:
+                raise InvalidArgument(
+                    f"Expected labels in [0, 1] for the {self.name} loss "
+                    f"but got Y{_where(idx)}={Yf[idx]!r}"
+                )
+        else:
+            idx = _first_bad(Yf < 0)
+            if idx is not None:
+                raise InvalidArgument(
+                    f"Expected non-negative labels for the {self.name} loss "
+                    f"but got Y{_where(idx)}={Yf[idx]!r}"
+                )
+        return Yf
+
+    def _check_probabilities(self, A: npt.ArrayLike, *, closed: bool) -> Array:
+        Af = as_float_matrix(A, "A")
+        self._check_rows(Af, "A")
+        bad = (Af < 0) | (Af > 1) if closed else (Af <= 0) | (Af >= 1)
+        idx = _first_bad(bad)
+        if idx is not None:
+            interval = "the closed interval [0, 1]" if closed else "the open interval (0, 1)"
+            raise InvalidArgument(
+                f"Expected probabilities A in {interval} but got A{_where(idx)}={Af[idx]!r}"
+            )
+        return Af
+
+    def _check_columns_sum_to_one(self, X: Array, name: str, hint: str) -> None:
+        sums = X.sum(axis=0)
+        tol = simplex_tolerance(X.shape[0], X.dtype)
+        off = np.flatnonzero(np.abs(sums - 1) > tol)
+        if off.size:
+            i = int(off[0])
+            raise InvalidArgument(
+                f"Expected every column of {name} to sum to 1 (within {tol:.1e}) but column "
+                f"{i} of {name} sums to {float(sums[i])!r}{hint}"
+            )
+
+    def _inputs(self, A: npt.ArrayLike, Y: npt.ArrayLike, *, closed: bool) -> tuple[Array, Array]:
+        Af = self._check_probabilities(A, closed=closed)
+        return Af, self._check_labels(Y, Af, "A")
+
+    def _apply(self, rule: Rule, Af: Array, Yf: Array) -> Array:
+        out: Array = np.asarray(
+            rule(Af, Yf, Af.shape[1], Yf.sum(axis=0, keepdims=True)), dtype=Af.dtype
+        )
+        return out
+
+    # -- the closed forms ----------------------------------------------------------------------
+    def cost(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> np.floating[Any]:
+        """The cost ``J(A, Y)``: equation (1), (4) or (7). ``A`` in the open interval (0, 1)."""
+        Af, Yf = self._inputs(A, Y, closed=False)
+        terms = self.cost_rule(Af, Yf, np.log, lambda a: np.log1p(-a))
+        out: np.floating[Any] = Af.dtype.type(-np.sum(terms, dtype=Af.dtype) / Af.shape[1])
+        return out
+
+    def grad_A(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
+        """``∂J/∂A``: equation (2), (5) or (8). ``A`` in the open interval (0, 1)."""
+        Af, Yf = self._inputs(A, Y, closed=False)
+        return self._apply(self.grad_A_rule, Af, Yf)
+
+    def grad_Z(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
+        """``∂J/∂Z`` from ``A = g(Z)``: equation (3), (6) or (9). ``A`` in [0, 1].
+
+        For the multiclass loss every column of ``Y`` must sum to 1 (the softmax–simplex
+        identity); use :meth:`grad_Z_general` for other labels.
+        """
+        Af, Yf = self._inputs(A, Y, closed=True)
+        if self.activation_name == "softmax":
+            self._check_columns_sum_to_one(Af, "A", " (A must be a softmax output)")
+        if self.requires_simplex:
+            self._check_columns_sum_to_one(
+                Yf,
+                "Y",
+                f"; equation ({self.equations[2]}) ∂J/∂Z = (A − Y)/m holds only for labels on "
+                "the simplex — use grad_Z_general(A, Y) = (A ⊙ 1 1ᵀY − Y)/m for any labels",
+            )
+        return self._apply(self.grad_Z_rule, Af, Yf)
+
+    def grad_Z_general(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
+        """``∂J/∂Z`` valid for any admissible labels (multiclass: ``(A ⊙ 1 1ᵀY − Y)/m``)."""
+        Af, Yf = self._inputs(A, Y, closed=True)
+        if self.activation_name == "softmax":
+            self._check_columns_sum_to_one(Af, "A", " (A must be a softmax output)")
+        return self._apply(self.grad_Z_general_rule, Af, Yf)
+
+    def cost_from_logits(self, Z: npt.ArrayLike, Y: npt.ArrayLike) -> np.floating[Any]:
+        """The cost from logits, numerically stable (softplus / logsumexp); finite for finite Z."""
+        Zf = self._check_logits(Z)
+        Yf = self._check_labels(Y, Zf, "Z")
+        if self.activation_name == "sigmoid":
+            # -[y log σ(z) + (1 − y) log(1 − σ(z))] = y softplus(−z) + (1 − y) softplus(z)
+            terms = Yf * _softplus(-Zf) + (1 - Yf) * _softplus(Zf)
+        else:
+            # −y log softmax(z) = y (logsumexp(z) − z)
+            terms = Yf * _log_softmax_complement(Zf)
+        out: np.floating[Any] = Zf.dtype.type(np.sum(terms, dtype=Zf.dtype) / Zf.shape[1])
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Loss {self.name!r}: {self.title}, equations {self.equations}>"
+
+
+binary = Loss(
+    name="binary",
+    title="binary cross-entropy (sigmoid output)",
+    activation_name="sigmoid",
+    equations=(1, 2, 3),
+    single_row=True,
+    labels="unit",
+    requires_simplex=False,
+    cost_rule=bce_cost_rule,
+    grad_A_rule=bce_grad_A_rule,
+    grad_Z_rule=sigmoid_grad_Z_rule,
+    grad_Z_general_rule=sigmoid_grad_Z_rule,
+)
+
+multiclass = Loss(
+    name="multiclass",
+    title="categorical cross-entropy (softmax output)",
+    activation_name="softmax",
+    equations=(4, 5, 6),
+    single_row=False,
+    labels="nonnegative",
+    requires_simplex=True,
+    cost_rule=ce_cost_rule,
+    grad_A_rule=ce_grad_A_rule,
+    grad_Z_rule=softmax_grad_Z_rule,
+    grad_Z_general_rule=softmax_grad_Z_general_rule,
+)
+
+multilabel = Loss(
+    name="multilabel",
+    title="multi-label binary cross-entropy (sigmoid outputs)",
+    activation_name="sigmoid",
+    equations=(7, 8, 9),
+    single_row=False,
+    labels="unit",
+    requires_simplex=False,
+    cost_rule=bce_cost_rule,
+    grad_A_rule=bce_grad_A_rule,
+    grad_Z_rule=sigmoid_grad_Z_rule,
+    grad_Z_general_rule=sigmoid_grad_Z_rule,
+)
+
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (binary, multiclass, multilabel)}
+
+
+def get_loss(task: str) -> Loss:
+    """Look a loss up by name, or raise :class:`InvalidArgument` listing the known ones."""
+    try:
+        return LOSSES[task]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(LOSSES))
+        raise InvalidArgument(f"Expected a task among {known} but got task={task!r}") from None

@@ -1,0 +1,377 @@
+"""Finite-difference engines: complex step, central and one-sided differences with Richardson
+extrapolation, each returning an :class:`Estimate` (value *and* error estimate).
+
+All engines differentiate ``f`` along a direction ``d`` (an array shaped like ``x``): the value
+estimated is ``∇f(x) · d``.  A one-hot ``d`` gives a single entry, a ±1 mask a block of entries,
+a random signed vector a random probe — one engine serves all three.
+
+Steps: ``h = ε_f^(1/5)`` (central) or ``ε_f^(1/3)`` (one-sided) times the direction, where the
+direction is already scaled per entry by ``max(|x_k|, tiny)`` (see :func:`entry_scale`), and
+``ε_f`` is the machine epsilon of the precision the loss is computed in.  A step at which ``f``
+is non-finite or raises shrinks by 8; once a finite step is found after a failure the step backs
+off a further factor 64 from the boundary so that truncation stays negligible; a side that never
+becomes finite turns the estimate one-sided.
+
+Example::
+
+    >>> import numpy as np
+    >>> ev = Evaluator(lambda x: float(np.sum(np.log(x))), (), np.array([1e-9, 0.5]))
+    >>> est = central(ev, np.array([1e-9, 0.5]), np.array([1e-9, 0.0]))
+    >>> bool(abs(est.value - 1.0) < 1e-8)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidArgument
+
+__all__ = [
+    "Estimate",
+    "Evaluator",
+    "ProbeError",
+    "central",
+    "complex_step",
+    "entry_scale",
+    "one_sided",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+_SHRINK = 8.0
+_BACK_OFF = 64.0
+_MAX_SHRINKS = 26
+COMPLEX_STEP = 1e-20
+
+
+class ProbeError(RuntimeError):
+    """``f`` raised or was non-finite at every step tried along one probe."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A directional derivative with its error estimate.
+
+    Attributes:
+        value: the estimate of ``∇f(x) · d``.
+        error: an estimate of ``|value − true value|`` (truncation plus rounding).
+        step: the (largest) step used, in units of ``d``.
+        method: ``"complex-step"``, ``"central"``, ``"forward"`` or ``"backward"``.
+        evaluations: calls of ``f`` spent on this estimate.
+        note: why the step shrank or turned one-sided, if it did.
+        noise: the estimated absolute noise (rounding) in the values of ``f``.
+    """
+
+    value: float
+    error: float
+    step: float
+    method: str
+    evaluations: int
+    note: str = ""
+    noise: float = 0.0
+
+
+class Evaluator:
+    """Calls ``fun(x, *args)``, counts the calls and learns the precision of the loss.
+
+    ``eps`` is the machine epsilon of the loss: float32 when every real value returned so far is
+    exactly representable in float32 (a loss computed in float32 and returned as a Python
+    float), else the epsilon of the returned dtype (float64 for Python floats).
+    """
+
+    def __init__(self, fun: Callable[..., Any], args: Sequence[Any], x0: FloatArray) -> None:
+        self.fun = fun
+        self.args = tuple(args)
+        self.evaluations = 0
+        self._x0_dtype = x0.dtype
+        self._returned_dtype: np.dtype[Any] = np.dtype(np.float64)
+        self._all_float32 = True
+        self.probe = ""  # a description of the current probe, for error messages
+        self.last_exception: BaseException | None = None
+
+    @property
+    def eps(self) -> float:
+        eps = float(np.finfo(self._returned_dtype).eps)
+        if self._all_float32:
+            eps = max(eps, float(np.finfo(np.float32).eps))
+        return eps
+
+    def raw(self, x: npt.NDArray[Any]) -> Any:
+        """Call ``fun`` once (counted) and return what it returned, unchecked."""
+        self.evaluations += 1
+        return self.fun(x, *self.args)
+
+    def __call__(self, x: npt.NDArray[Any]) -> float:
+        """``fun(x, *args)`` as a float; NaN when it raises or is non-finite (re-raise later)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                value = self.raw(x)
+        except Exception as exc:  # the caller decides whether to shrink or re-raise
+            self.last_exception = exc
+            return math.nan
+        out = to_scalar(value, "fun")
+        if math.isfinite(out):
+            self.note_value(value, out)
+        return out
+
+    def note_value(self, value: Any, out: float) -> None:
+        dt = getattr(value, "dtype", None)
+        if (
+            dt is not None
+            and np.issubdtype(dt, np.floating)
+            and np.finfo(dt).eps > np.finfo(self._returned_dtype).eps
+        ):
+            self._returned_dtype = np.dtype(dt)
+        # an exact representability test (not a comparison of two computed results): a value
+        # computed in float64 is a float32 number with probability about 2**-29
+        if self._all_float32 and float(np.float32(out)) != out:
+            self._all_float32 = False
+
+
+def to_scalar(value: Any, name: str) -> float:
+    """A real scalar from ``value`` (Python, numpy or 0-d/1-element array), else InvalidArgument."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a scalar but got an array of shape {arr.shape}"
+        )
+    if np.iscomplexobj(arr):
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a real scalar but got {arr.reshape(()).item()!r}"
+        )
+    try:
+        return float(arr.reshape(()))
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a real scalar but got {value!r}"
+        ) from exc
+
+
+def entry_scale(x: FloatArray) -> FloatArray:
+    """Per-entry step scale: ``|x_k|``, but at least 0.05 · (rms of x, or 1 if x is 0)."""
+    ax = np.abs(x)
+    rms = float(np.sqrt(np.mean(ax**2))) if ax.size else 1.0
+    floor = 0.05 * (rms if rms > 0 else 1.0)
+    out: FloatArray = np.maximum(ax, floor)
+    return out
+
+
+def _shifted(x: FloatArray, d: FloatArray, t: float) -> FloatArray:
+    out: FloatArray = x + t * d
+    return out
+
+
+def complex_step(
+    ev: Evaluator, x: FloatArray, d: FloatArray, *, h: float = COMPLEX_STEP
+) -> Estimate:
+    """``Im f(x + i h d) / h``: exact to rounding for analytic code, no subtractive cancellation.
+
+    Raises whatever ``f`` raises on complex input (the caller falls back), and
+    ``numpy.exceptions.ComplexWarning`` as an error when ``f`` drops the imaginary part.
+    """
+    xc = x.astype(np.complex128) + 1j * h * d
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = ev.raw(xc)
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(
+            f"Expected fun(x, *args) to return a scalar but got an array of shape {arr.shape}"
+        )
+    z = complex(arr.reshape(()))
+    slope = z.imag / h
+    if not math.isfinite(slope) or not math.isfinite(z.real):
+        raise ProbeError(f"complex step gave a non-finite value {z!r}")
+    # rounding only: relative precision of the loss's arithmetic on the imaginary part
+    err = 4.0 * ev.eps * abs(slope) + 1e-300
+    return Estimate(slope, err, h, "complex-step", 1)
+
+
+def _step_taken(x: FloatArray, xs: FloatArray, d: FloatArray, t: float) -> tuple[float, float]:
+    """The step really taken from ``x`` to ``xs`` (rounding of ``x + t d``), and its relative
+    error when it cannot be corrected exactly (several entries moved)."""
+    nz = np.flatnonzero(d)
+    disp = (xs - x).ravel()[nz]
+    want = t * d.ravel()[nz]
+    if nz.size == 1:
+        return float(disp[0] / d.ravel()[nz[0]]), 0.0
+    return t, float(np.max(np.abs(disp - want) / np.abs(want))) if nz.size else 0.0
+
+
+def _find_step(
+    ev: Evaluator, x: FloatArray, d: FloatArray, h: float, sides: tuple[int, ...]
+) -> tuple[float, str, tuple[int, ...]]:
+    """Shrink ``h`` until ``f`` is finite at ``x + s h d`` for the wanted sides.
+
+    Returns the step, a note, and the sides that are usable (both, or the one that is finite).
+    """
+    first_finite: dict[int, float] = {}
+    step = h
+    for k in range(_MAX_SHRINKS + 1):
+        ok = [s for s in sides if math.isfinite(ev(_shifted(x, d, s * step)))]
+        for s in ok:
+            first_finite.setdefault(s, step)
+        if len(ok) == len(sides):
+            if k == 0:
+                return step, "", sides
+            backed = step / _BACK_OFF
+            return backed, f"step shrank from {h:.2g} to {backed:.2g} (f non-finite nearby)", sides
+        step /= _SHRINK
+    if first_finite:
+        side, largest = next(iter(first_finite.items()))
+        name = "forward" if side > 0 else "backward"
+        use = largest if largest == h else largest / _BACK_OFF
+        return use, f"turned {name}: f is non-finite on the other side at every step", (side,)
+    exc = getattr(ev, "last_exception", None)
+    where = f" during {ev.probe}" if ev.probe else ""
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else " (non-finite value)"
+    raise ProbeError(
+        f"fun failed at every step from {h:.3g} down to {step:.3g} along the probe{where}{detail}"
+    ) from exc
+
+
+def central(
+    ev: Evaluator, x: FloatArray, d: FloatArray, *, f0: float | None = None, h: float | None = None
+) -> Estimate:
+    """Central differences at ``h, h/2, h/4`` with two Richardson levels and an error estimate.
+
+    Falls back to :func:`one_sided` when one side is non-finite at every step.
+    """
+    start = ev.evaluations
+    if f0 is None:
+        f0 = ev(x)
+    h0 = ev.eps**0.2 if h is None else h
+    step, note, sides = _find_step(ev, x, d, h0, (1, -1))
+    if len(sides) == 1:
+        est = one_sided(ev, x, d, side=sides[0], f0=f0, h=step)
+        return Estimate(
+            est.value, est.error, est.step, est.method, ev.evaluations - start, note, est.noise
+        )
+    best = _refine(lambda t: _central_richardson(ev, x, d, f0, t), step)
+    return Estimate(
+        best.value, best.error, best.step, "central", ev.evaluations - start, note, best.noise
+    )
+
+
+def _refine(run: Callable[[float], Estimate], step: float) -> Estimate:
+    """Run a Richardson estimate; while it is poor, retry with steps 64× smaller.
+
+    A smaller step that disagrees with the larger one beyond both error estimates shows the
+    larger step was outside the region where the Taylor expansion holds: it is discarded.
+    """
+    best = run(step)
+    for _ in range(3):
+        if best.error <= 1e-6 * abs(best.value) or best.error < 1e-300:
+            break
+        step /= _BACK_OFF
+        try:
+            trial = run(step)
+        except ProbeError:
+            break
+        if trial.error < best.error or abs(trial.value - best.value) > trial.error + best.error:
+            best = trial
+    return best
+
+
+def _central_richardson(
+    ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, step: float
+) -> Estimate:
+    D = []
+    fmax = abs(f0)
+    rel_step = 0.0
+    values: dict[int, float] = {0: f0}  # f at x + (k/4) step d
+    for k in range(3):
+        t = step / 2**k
+        xp, xm = _shifted(x, d, t), _shifted(x, d, -t)
+        fp, fm = ev(xp), ev(xm)
+        if not (math.isfinite(fp) and math.isfinite(fm)):
+            raise ProbeError(
+                f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
+            )
+        values[4 >> k], values[-(4 >> k)] = fp, fm
+        fmax = max(fmax, abs(fp), abs(fm))
+        tp, rp = _step_taken(x, xp, d, t)
+        tm, rm = _step_taken(xm, x, d, t)
+        rel_step = max(rel_step, rp, rm)
+        D.append((fp - fm) / (tp + tm))
+    R1 = (4 * D[1] - D[0]) / 3
+    R2 = (4 * D[2] - D[1]) / 3
+    noise = max(ev.eps * fmax, _noise_from_fourth_differences(values))
+    rounding = 8.0 * noise / step
+    err = abs(R2 - R1) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2)
+    return Estimate(R2, err, step, "central", 6, noise=noise)
+
+
+def _noise_from_fourth_differences(v: dict[int, float]) -> float:
+    """Noise in ``f`` from the two equispaced 5-point stencils among the central samples.
+
+    A 4th difference of a smooth function at small steps is ~0; of independent rounding errors
+    of size σ it has standard deviation √70 σ.  Truncation only makes this larger (safe side).
+    """
+    a = v[-2] - 4 * v[-1] + 6 * v[0] - 4 * v[1] + v[2]
+    b = v[-4] - 4 * v[-2] + 6 * v[0] - 4 * v[2] + v[4]
+    return max(abs(a), abs(b)) / math.sqrt(70.0)
+
+
+def one_sided(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    *,
+    side: int,
+    f0: float | None = None,
+    h: float | None = None,
+    noise: float = 0.0,
+) -> Estimate:
+    """Forward (``side=+1``) or backward (``side=-1``) differences with Richardson extrapolation.
+
+    ``noise``: a known noise level of ``f`` (e.g. from a central estimate) for the rounding term.
+    """
+    start = ev.evaluations
+    if f0 is None:
+        f0 = ev(x)
+    h0 = ev.eps ** (1 / 3) if h is None else h
+    step, note, _ = _find_step(ev, x, d, h0, (side,))
+    best = _refine(lambda t: _one_sided_richardson(ev, x, d, f0, t, side, noise), step)
+    return Estimate(
+        best.value, best.error, best.step, best.method, ev.evaluations - start, note, best.noise
+    )
+
+
+def _one_sided_richardson(
+    ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, step: float, side: int, noise: float
+) -> Estimate:
+    D = []
+    fmax = abs(f0)
+    rel_step = 0.0
+    for k in range(3):
+        t = step / 2**k
+        xs = _shifted(x, d, side * t)
+        fs = ev(xs)
+        if not math.isfinite(fs):
+            raise ProbeError(
+                f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
+            )
+        fmax = max(fmax, abs(fs))
+        taken, rel = _step_taken(x, xs, d, t) if side > 0 else _step_taken(xs, x, d, t)
+        rel_step = max(rel_step, rel)
+        D.append((fs - f0) / (side * abs(taken)))
+    R1 = 2 * D[1] - D[0]
+    R2 = 2 * D[2] - D[1]
+    # second level: the leading error of R is O(h²), so (4 R2 − R1)/3 removes it
+    value = (4 * R2 - R1) / 3
+    noise = max(noise, ev.eps * fmax)
+    rounding = 24.0 * noise / step
+    err = abs(value - R2) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(value)
+    method = "forward" if side > 0 else "backward"
+    return Estimate(value, err, step, method, 3, noise=noise)

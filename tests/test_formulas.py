@@ -1,0 +1,290 @@
+"""The closed forms of nnderiv.formulas against finite differences and against each other."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from _fd import assert_matches_finite_differences
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nnderiv import InvalidArgument
+from nnderiv import strategies as nst
+from nnderiv.formulas import (
+    LOSSES,
+    binary,
+    multiclass,
+    multilabel,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+)
+
+TASKS = sorted(LOSSES)
+MARGINS = st.sampled_from([0.25, 1e-2, 1e-4, 1e-6])
+
+
+@st.composite
+def probability_inputs(draw: st.DrawFn, task: str) -> tuple[np.ndarray, np.ndarray]:
+    margin = draw(MARGINS)
+    return draw(nst.loss_inputs(task, wrt="A", margin=margin))
+
+
+# --- every gradient against finite differences --------------------------------------------------
+
+
+@pytest.mark.parametrize("task", TASKS)
+@given(data=st.data())
+def test_grad_A_matches_finite_differences_of_cost(task: str, data: st.DataObject) -> None:
+    A, Y = data.draw(probability_inputs(task))
+    loss = LOSSES[task]
+    assert_matches_finite_differences(lambda a: loss.cost(a, Y), loss.grad_A(A, Y), A)
+
+
+@pytest.mark.parametrize("task", TASKS)
+@given(data=st.data())
+def test_grad_Z_matches_finite_differences_of_cost_from_logits(
+    task: str, data: st.DataObject
+) -> None:
+    Z, Y = data.draw(nst.loss_inputs(task, wrt="Z"))
+    loss = LOSSES[task]
+    assert_matches_finite_differences(
+        lambda z: loss.cost_from_logits(z, Y), loss.grad_Z_general(loss.activation(Z), Y), Z
+    )
+    if task != "multiclass" or np.allclose(Y.sum(axis=0), 1):
+        # the two differ only by a ⊙ (Σ_p y_p − 1)/m, which is rounding here
+        np.testing.assert_allclose(
+            loss.grad_Z(loss.activation(Z), Y),
+            loss.grad_Z_general(loss.activation(Z), Y),
+            rtol=1e-12,
+            atol=16 * np.finfo(np.float64).eps * Y.shape[0],
+        )
+
+
+@given(data=st.data())
+def test_multiclass_grad_Z_general_matches_finite_differences_for_labels_off_the_simplex(
+    data: st.DataObject,
+) -> None:
+    shape = data.draw(nst.shapes("multiclass"))
+    Z = data.draw(nst.logits(shape))
+    Y = data.draw(nst.labels("multiclass", shape, soft=True, simplex=False))
+    assert_matches_finite_differences(
+        lambda z: multiclass.cost_from_logits(z, Y),
+        multiclass.grad_Z_general(softmax(Z), Y),
+        Z,
+    )
+
+
+# --- the softmax–simplex identity, both directions ----------------------------------------------
+
+
+@given(data=st.data())
+def test_softmax_backward_of_grad_A_is_A_minus_Y_over_m_on_the_simplex(data: st.DataObject) -> None:
+    shape = data.draw(nst.shapes("multiclass"))
+    A = softmax(data.draw(nst.logits(shape, scale=10.0)))
+    Y = data.draw(nst.labels("multiclass", shape, soft=data.draw(st.booleans())))
+    via_backward = softmax_backward(multiclass.grad_A(A, Y), A)
+    np.testing.assert_allclose(via_backward, multiclass.grad_Z(A, Y), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(via_backward, (A - Y) / shape[1], rtol=1e-9, atol=1e-15)
+
+
+@given(data=st.data())
+def test_softmax_backward_of_grad_A_is_the_general_form_for_any_labels(
+    data: st.DataObject,
+) -> None:
+    shape = data.draw(nst.shapes("multiclass"))
+    A = softmax(data.draw(nst.logits(shape, scale=10.0)))
+    Y = data.draw(nst.labels("multiclass", shape, soft=True, simplex=False))
+    via_backward = softmax_backward(multiclass.grad_A(A, Y), A)
+    np.testing.assert_allclose(via_backward, multiclass.grad_Z_general(A, Y), rtol=1e-9, atol=1e-15)
+
+
+def test_A_minus_Y_over_m_is_wrong_when_a_label_column_does_not_sum_to_one() -> None:
+    A = softmax(np.array([[0.3, -1.0], [1.2, 0.4], [-0.5, 2.0]]))
+    Y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.5]])  # column sums 2 and 0.5
+    general = multiclass.grad_Z_general(A, Y)
+    shortcut = (A - Y) / 2
+    per_column_gap = np.abs(general - shortcut).max(axis=0)
+    assert np.all(per_column_gap > 0.1 * np.abs(general).max(axis=0))
+    with pytest.raises(InvalidArgument, match=r"column 0 of Y sums to 2\.0.*grad_Z_general"):
+        multiclass.grad_Z(A, Y)
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel"])
+@given(data=st.data())
+def test_sigmoid_backward_of_grad_A_is_grad_Z(task: str, data: st.DataObject) -> None:
+    A, Y = data.draw(probability_inputs(task))
+    loss = LOSSES[task]
+    np.testing.assert_allclose(
+        sigmoid_backward(loss.grad_A(A, Y), A), loss.grad_Z(A, Y), rtol=1e-6, atol=1e-12
+    )
+
+
+# --- stable costs from logits --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", TASKS)
+@given(data=st.data())
+def test_cost_from_logits_equals_cost_of_activation(task: str, data: st.DataObject) -> None:
+    Z, Y = data.draw(nst.loss_inputs(task, wrt="Z"))
+    loss = LOSSES[task]
+    A = loss.activation(Z)
+    if not np.all((A > 0) & (A < 1)):
+        return  # the cost of A is not finite here; the logits form still is (next test)
+    eps = np.finfo(np.float64).eps
+    # rounding of log a and log(1 − a) computed from a rounded a: ε/a and ε/(1 − a) per entry
+    weight = np.abs(Y) / A + (np.abs(1 - Y) / (1 - A) if loss.activation_name == "sigmoid" else 0)
+    bound = 8 * eps * (weight.sum() / Z.shape[1] + abs(float(loss.cost(A, Y))) + 1)
+    assert abs(float(loss.cost_from_logits(Z, Y)) - float(loss.cost(A, Y))) <= bound
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cost_from_logits_and_activations_are_finite_at_1000(task: str, dtype: type) -> None:
+    loss = LOSSES[task]
+    n = 1 if loss.single_row else 3
+    Z = np.array([[1000.0, -1000.0, 0.0, 999.5]] * n, dtype=dtype)
+    Y = np.eye(n, 4, dtype=dtype) if n > 1 else np.array([[0.0, 1.0, 0.5, 1.0]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert np.isfinite(loss.cost_from_logits(Z, Y))
+        assert np.all(np.isfinite(loss.activation(Z)))
+        assert np.all(np.isfinite(loss.grad_Z_general(loss.activation(Z), Y)))
+    # the wrong prediction at |z| = 1000 costs about 1000 per example, not inf
+    if task == "binary":
+        assert float(loss.cost_from_logits(Z, Y)) == pytest.approx((1000 + 1000 + np.log(2)) / 4)
+
+
+@pytest.mark.parametrize("fn", [sigmoid, softmax])
+def test_activations_do_not_overflow(fn: object) -> None:
+    Z = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = fn(Z)  # type: ignore[operator]
+    assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
+
+
+def test_softmax_is_over_axis_0() -> None:
+    Z = np.array([[0.0, 5.0, -1.0], [1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(softmax(Z).sum(axis=0), np.ones(3), rtol=1e-15)
+    assert not np.allclose(softmax(Z).sum(axis=1), np.ones(2))
+
+
+# --- dtypes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_float32_in_float32_out(task: str) -> None:
+    loss = LOSSES[task]
+    n = 1 if loss.single_row else 3
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(n, 5)).astype(np.float32)
+    Y = np.eye(n, dtype=np.float32)[:, [0, 1, 2, 0, 1]] if n > 1 else np.ones((1, 5), np.float32)
+    A = loss.activation(Z)
+    assert A.dtype == np.float32
+    for value in (loss.cost(A, Y), loss.cost_from_logits(Z, Y)):
+        assert value.dtype == np.float32
+    for grad in (loss.grad_A(A, Y), loss.grad_Z(A, Y), loss.grad_Z_general(A, Y)):
+        assert grad.dtype == np.float32
+    assert loss.activation_backward(loss.grad_A(A, Y), A).dtype == np.float32
+
+
+def test_integer_inputs_are_promoted() -> None:
+    Y = np.array([[1, 0, 1]])
+    Z = np.array([[2, -1, 0]])
+    assert binary.cost_from_logits(Z, Y).dtype == np.float64
+    assert sigmoid(Z).dtype == np.float64
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def multiclass_for(task: str) -> None:
+    from nnderiv.formulas import get_loss
+
+    get_loss(task)
+
+
+GOOD_A = np.array([[0.2, 0.7, 0.5]])
+GOOD_Y = np.array([[1.0, 0.0, 1.0]])
+A3 = softmax(np.arange(6.0).reshape(3, 2))
+
+BAD_INPUTS = [
+    (
+        "shape mismatch",
+        lambda: multilabel.cost(np.full((2, 3), 0.5), np.zeros((3, 2))),
+        "A.shape=(2, 3) and Y.shape=(3, 2)",
+    ),
+    (
+        "wrong ndim",
+        lambda: binary.grad_A(np.array([0.2, 0.3]), np.array([0.0, 1.0])),
+        "A.ndim=1 with shape (2,)",
+    ),
+    (
+        "binary needs n == 1",
+        lambda: binary.cost(np.full((2, 3), 0.5), np.zeros((2, 3))),
+        "shape (1, m) for the binary loss",
+    ),
+    (
+        "A equal to 1",
+        lambda: binary.grad_A(np.array([[0.2, 1.0, 0.5]]), GOOD_Y),
+        "open interval (0, 1) but got A[0, 1]=np.float64(1.0)",
+    ),
+    (
+        "A negative",
+        lambda: multilabel.cost(np.array([[0.2], [-0.1]]), np.zeros((2, 1))),
+        "A[1, 0]=np.float64(-0.1)",
+    ),
+    (
+        "A above 1 for grad_Z",
+        lambda: binary.grad_Z(np.array([[0.2, 1.5, 0.5]]), GOOD_Y),
+        "closed interval [0, 1] but got A[0, 1]=np.float64(1.5)",
+    ),
+    (
+        "NaN in A",
+        lambda: binary.cost(np.array([[0.2, np.nan, 0.5]]), GOOD_Y),
+        "finite values in A but got A[0, 1]=np.float64(nan)",
+    ),
+    (
+        "inf in Z",
+        lambda: multiclass.cost_from_logits(np.array([[0.0, 1.0], [np.inf, 0.0]]), np.eye(2)),
+        "finite values in Z but got Z[1, 0]=np.float64(inf)",
+    ),
+    (
+        "label above 1",
+        lambda: binary.cost(GOOD_A, np.array([[1.0, 0.0, 1.5]])),
+        "labels in [0, 1] for the binary loss but got Y[0, 2]=np.float64(1.5)",
+    ),
+    (
+        "negative multiclass label",
+        lambda: multiclass.grad_A(A3, np.array([[1.0, 0], [0, 1], [-1, 0]])),
+        "non-negative labels for the multiclass loss but got Y[2, 0]=np.float64(-1.0)",
+    ),
+    (
+        "column off the simplex",
+        lambda: multiclass.grad_Z(A3, np.array([[1.0, 0], [0, 0.5], [0, 0]])),
+        "column 1 of Y sums to 0.5",
+    ),
+    (
+        "A not a softmax output",
+        lambda: multiclass.grad_Z(np.full((3, 2), 0.5), np.eye(3, 2)),
+        "column 0 of A sums to 1.5",
+    ),
+    ("complex input", lambda: sigmoid(np.array([[1j]])), "A.dtype=complex128".replace("A.", "Z.")),
+    ("strings", lambda: softmax(np.array([["a"]])), "Z.dtype=<U1"),
+    ("empty", lambda: softmax(np.zeros((0, 3))), "at least one row and one column"),
+    (
+        "dA shape",
+        lambda: softmax_backward(np.zeros((2, 2)), A3),
+        "dA.shape=(2, 2) and A.shape=(3, 2)",
+    ),
+    ("unknown task", lambda: multiclass_for("regression"), "task='regression'"),
+]
+
+
+@pytest.mark.parametrize(("case", "call", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_raises_invalid_argument(case: str, call: object, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(message)) as info:
+        call()  # type: ignore[operator]
+    assert isinstance(info.value, ValueError)
