@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.nnderiv-installed
+NODE   := $(VENV)/node
+KATEX  := $(NODE)/node_modules/katex/package.json
 PYTEST_ARGS ?=
 
 .PHONY: test demo lint typecheck bench install clean
@@ -13,10 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# KaTeX and markdown-it (npm registry) render the LaTeX / Markdown printouts in the tests
+$(KATEX):
+	mkdir -p $(NODE)
+	npm install --prefix $(NODE) --no-audit --no-fund --silent katex@0.16 markdown-it@14
 
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+install: $(STAMP) $(KATEX)
+
+test: $(STAMP) $(KATEX)
+	NNDERIV_NODE_MODULES=$(abspath $(NODE))/node_modules $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/nnderiv selfcheck

@@ -1,6 +1,7 @@
-"""Command line: ``nnderiv selfcheck``.
+"""Command line: ``nnderiv derive | verify-steps | selfcheck``.
 
-Exit codes: 0 success, 1 a check failed, 2 usage error.
+Exit codes: 0 success, 1 a check failed (a wrong line, an unproved result), 2 usage error,
+3 inconclusive.
 """
 
 from __future__ import annotations
@@ -73,12 +74,112 @@ def print_table(rows: list[dict[str, Any]], out: Any = None) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)), file=out)
 
 
+def _timed(call: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = call()
+    return out, time.perf_counter() - start
+
+
+def selfcheck_rows(seed: int = 0) -> list[dict[str, Any]]:
+    """Every registered loss, wrt A and Z: symbolic proof, concrete proof, finite differences."""
+    from .symbolic import derive, prove_concrete
+
+    rows = []
+    for loss in LOSSES.values():
+        for wrt in "AZ":
+            d, t_sym = _timed(lambda: derive(loss.name, wrt))  # noqa: B023
+            shape = (1, 6) if loss.single_row else (3, 2)
+            c, t_con = _timed(lambda: prove_concrete(loss.name, wrt, shape))  # noqa: B023
+            fd = finite_difference_row(loss, wrt, seed)
+            rows.append(
+                {
+                    "loss": loss.name,
+                    "result": fd["result"],
+                    "symbolic (n, m)": f"{d.proof.status} {1e3 * t_sym:.0f} ms",
+                    "concrete": f"{c.status} {c.shape[0]}x{c.shape[1]} {1e3 * t_con:.0f} ms",
+                    "finite differences": f"gap/bound {fd['worst gap / bound']}, "
+                    f"{fd['evaluations']} evals {fd['time']}",
+                    "ok": d.proved and c.proved and fd["ok"],
+                }
+            )
+    return rows
+
+
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    rows = [finite_difference_row(loss, wrt, args.seed) for loss in LOSSES.values() for wrt in "AZ"]
+    rows, seconds = _timed(lambda: selfcheck_rows(args.seed))
+    print("nnderiv selfcheck: every registered loss, three witnesses\n")
     print_table(rows)
     failed = [r for r in rows if not r["ok"]]
-    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks passed")
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks passed in {seconds:.1f} s")
     return 1 if failed else 0
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InvalidArgument(f"Could not write -o {output!r}: {exc.strerror}") from None
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    from .symbolic import derive
+
+    d = derive(args.task, args.wrt)
+    text = {"text": d.to_text, "latex": d.to_latex, "markdown": d.to_markdown}[args.format]()
+    _emit(text, args.output)
+    if d.proved:
+        return 0
+    return 1 if d.proof.status == "disproved" else 3
+
+
+def read_claims(path: str) -> dict[str, str]:
+    """Claims from a JSON or TOML file (by extension; otherwise JSON, then TOML)."""
+    import json
+
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InvalidArgument(f"Could not read the claims file {path!r}: {exc.strerror}") from None
+    text = raw.decode("utf-8", errors="replace")
+    errors = []
+    loaders = [("TOML", tomllib.loads), ("JSON", json.loads)]
+    if not path.lower().endswith(".toml"):
+        loaders.reverse()
+    for kind, load in loaders:
+        try:
+            data = load(text)
+            break
+        except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError
+            errors.append(f"{kind}: {exc}")
+    else:
+        raise InvalidArgument(
+            f"Expected the claims file {path!r} to be JSON or TOML but: " + "; ".join(errors)
+        )
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InvalidArgument(
+            f"Expected the claims file {path!r} to map node names to strings, "
+            'e.g. {"u4": "-1/m"}, but got ' + repr(data)[:200]
+        )
+    return {str(k): v for k, v in data.items()}
+
+
+def cmd_verify_steps(args: argparse.Namespace) -> int:
+    from .symbolic import verify_steps
+
+    report = verify_steps(args.task, read_claims(args.claims))
+    print(report)
+    if report.ok:
+        return 0
+    if any(ln.status in ("wrong", "carried", "unjustified") for ln in report.lines):
+        return 1
+    return 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,10 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nnderiv", description="Prove the derivatives of neural-network cost functions right."
     )
     parser.add_argument("--version", action="version", version=f"nnderiv {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("selfcheck", help="check every registered loss three ways")
-    p.add_argument("--seed", type=int, default=0)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    tasks = ", ".join(LOSSES)
+
+    p = sub.add_parser("selfcheck", help="prove and check every registered loss three ways")
+    p.add_argument("--seed", type=int, default=0, help="seed of the finite-difference inputs")
     p.set_defaults(func=cmd_selfcheck)
+
+    p = sub.add_parser("derive", help="print the derivation of dJ/dA or dJ/dZ")
+    p.add_argument("task", help=f"one of {tasks}")
+    p.add_argument("--wrt", choices=["A", "Z"], default="A")
+    p.add_argument("--format", choices=["text", "latex", "markdown"], default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(func=cmd_derive)
+
+    p = sub.add_parser("verify-steps", help="check a hand derivation line by line")
+    p.add_argument("task", help=f"one of {tasks}")
+    p.add_argument("claims", metavar="CLAIMS_FILE", help='JSON or TOML: {"u4": "-1/m", ...}')
+    p.set_defaults(func=cmd_verify_steps)
     return parser
 
 

@@ -1,0 +1,121 @@
+"""The command line: exit codes, formats, files, and no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nnderiv.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_selfcheck_passes_and_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "selfcheck")
+    assert code == 0
+    assert "6 of 6 checks passed" in out
+    for word in ("binary", "multiclass", "multilabel", "proved", "gap/bound", "PASS"):
+        assert word in out
+    assert "FAIL" not in out
+
+
+def test_selfcheck_fails_on_a_planted_bug(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from nnderiv import formulas
+    from nnderiv.symbolic import GRAPHS
+
+    bad = dataclasses.replace(
+        formulas.multilabel, grad_A_rule=lambda a, y, m, s: (1 - y) / (1 - a) - y / a
+    )
+    monkeypatch.setitem(formulas.LOSSES, "multilabel", bad)
+    monkeypatch.setitem(GRAPHS, "multilabel", dataclasses.replace(GRAPHS["multilabel"], loss=bad))
+    code, out, _ = run(capsys, "selfcheck")
+    assert code == 1
+    assert "5 of 6 checks passed" in out
+    assert "disproved" in out and "FAIL" in out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("text", "∂J/∂u5 = 1"), ("latex", "\\begin{aligned}"), ("markdown", "$$")]
+)
+def test_derive_formats(capsys: pytest.CaptureFixture[str], fmt: str, marker: str) -> None:
+    code, out, _ = run(capsys, "derive", "binary", "--wrt", "Z", "--format", fmt)
+    assert code == 0
+    assert marker in out
+
+
+def test_derive_writes_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "d.md"
+    code, out, _ = run(
+        capsys, "derive", "multiclass", "--wrt", "Z", "--format", "markdown", "-o", str(target)
+    )
+    assert code == 0 and out == ""
+    assert "proved" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["derive", "mse"], "binary, multiclass, multilabel but got task='mse'"),
+        (["derive", "binary", "--format", "pdf"], "invalid choice: 'pdf'"),
+        (["derive", "binary", "--wrt", "X"], "invalid choice: 'X'"),
+        (["verify-steps", "binary", "/nonexistent/claims.json"], "Could not read the claims file"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def _claims(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_verify_steps_json_and_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    good = {"u4": "-1/m", "u3": "-(1-y[i])/m", "u2": "-y[i]/m"}
+    code, out, _ = run(
+        capsys, "verify-steps", "binary", _claims(tmp_path, "c.json", json.dumps(good))
+    )
+    assert code == 0 and "no wrong line" in out
+    toml = 'u4 = "-1/m"\nu2 = "y[i]/m"\n'
+    code, out, _ = run(capsys, "verify-steps", "binary", _claims(tmp_path, "c.toml", toml))
+    assert code == 1
+    assert "first wrong line: u2" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"u4": ', "to be JSON or TOML"),
+        ('["-1/m"]', "to map node names to strings"),
+        ('{"u7": "1"}', "but got 'u7'"),
+        ("{\"u4\": \"__import__('os').system('touch PWNED')\"}", "Refused in the claim for u4"),
+        ('{"u4": "-1/"}', "Could not parse the claim for u4"),
+    ],
+)
+def test_verify_steps_bad_files_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    code, _, err = run(capsys, "verify-steps", "binary", _claims(tmp_path, "c.json", text))
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not Path("PWNED").exists()
