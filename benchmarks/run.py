@@ -1,13 +1,72 @@
-"""Benchmarks: ``make bench``. Prints a table; numbers go in the README with the machine."""
+"""Benchmarks: ``make bench``. Prints tables; the numbers go in the README with the machine.
+
+Each measurement that needs a cold start or a peak-memory reading runs in its own interpreter
+(``resource.getrusage(RUSAGE_CHILDREN)`` gives the peak RSS of finished children).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import platform
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnderiv.formulas import LOSSES
+
+HERE = Path(__file__).parent
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+
+
+def child(argv: list[str]) -> tuple[str, float, float]:
+    """Run ``argv``; return stdout, wall seconds and its peak RSS in MB (a fresh reading)."""
+    start = time.perf_counter()
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # max over children so far
+    return out, seconds, peak_kb / 1024
+
+
+def bench_symbolic() -> dict[str, Any]:
+    out, wall, peak = child([sys.executable, str(HERE / "symbolic_job.py")])
+    result: dict[str, Any] = json.loads(out)
+    print("symbolic witness (fresh interpreter):")
+    print(
+        f"  six generic proofs (3 tasks × A, Z): {result['generic_total_s']:.2f} s "
+        f"(import {result['import_s']:.2f} s; target < 10 s)"
+    )
+    for key, (sec, status) in result["generic"].items():
+        print(f"    {key:<14} {sec:6.3f} s  {status}")
+    print("  concrete-shape path at n·m = 36:")
+    for key, (sec, status) in result["concrete"].items():
+        print(f"    {key:<22} {sec:6.3f} s  {status}")
+    print(f"  whole job: {wall:.2f} s wall, peak RSS so far {peak:.0f} MB")
+    sc_out, sc_wall, sc_peak = child([sys.executable, "-m", "nnderiv", "selfcheck"])
+    passed = sc_out.strip().splitlines()[-1]
+    print(
+        f"  nnderiv selfcheck: {sc_wall:.2f} s wall (target < 20 s), "
+        f"peak RSS of the runs so far {sc_peak:.0f} MB (target < 500 MB): {passed}"
+    )
+    return result
 
 
 def bench_formulas() -> None:
@@ -19,26 +78,27 @@ def bench_formulas() -> None:
         Z = rng.normal(size=(rows, m))
         Y = np.eye(rows)[:, rng.integers(0, rows, m)] if name == "multiclass" else (Z > 0) * 1.0
         A = loss.activation(Z)
-        for label, call in (
-            ("cost", lambda: loss.cost(A, Y)),
-            ("grad_A", lambda: loss.grad_A(A, Y)),
-            ("grad_Z", lambda: loss.grad_Z(A, Y)),
-            ("cost_from_logits", lambda: loss.cost_from_logits(Z, Y)),
-        ):
+        calls = {
+            "cost": lambda: loss.cost(A, Y),  # noqa: B023
+            "grad_A": lambda: loss.grad_A(A, Y),  # noqa: B023
+            "grad_Z": lambda: loss.grad_Z(A, Y),  # noqa: B023
+            "cost_from_logits": lambda: loss.cost_from_logits(Z, Y),  # noqa: B023
+        }
+        for label, call in calls.items():
             best = min(_timed(call) for _ in range(5))
             print(f"  {name:<11} {label:<17} {best * 1e3:7.2f} ms")
 
 
-def _timed(call: object) -> float:
+def _timed(call: Any) -> float:
     start = time.perf_counter()
-    call()  # type: ignore[operator]
+    call()
     return time.perf_counter() - start
 
 
 def main() -> None:
-    print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}\n")
+    bench_symbolic()
+    print()
     bench_formulas()
 
 

@@ -170,7 +170,9 @@ def _counterexample(expr: sp.Expr, seed: int) -> str:
     where = ", ".join(f"{k}={v}" for k, v in fixed.items())
     concrete = expr.subs(fixed).doit()
     for _ in range(3):
-        free = concrete.atoms(sp.Indexed) | concrete.free_symbols
+        entries = concrete.atoms(sp.Indexed)
+        labels = {e.base.label for e in entries}
+        free = entries | {s for s in concrete.free_symbols if s not in labels}
         values = {e: sp.Rational(rng.randint(1, 99), 100) for e in free}
         try:
             v = complex(sp.N(concrete.xreplace(values), 30))
