@@ -8,15 +8,22 @@ symbolic derivations (:mod:`nnderiv.symbolic`) and finite differences
 from __future__ import annotations
 
 from . import formulas
-from .errors import GradientMismatch, InvalidArgument
+from .check import EntryCheck, GradientReport, assert_gradient, check_gradient
+from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
 from .formulas import LOSSES
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LOSSES",
+    "EntryCheck",
     "GradientMismatch",
+    "GradientReport",
+    "InconclusiveWarning",
     "InvalidArgument",
+    "ProbeError",
     "__version__",
+    "assert_gradient",
+    "check_gradient",
     "formulas",
 ]

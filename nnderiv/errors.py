@@ -26,3 +26,14 @@ class GradientMismatch(AssertionError):
     def __init__(self, message: str, report: Any = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class ProbeError(RuntimeError):
+    """``fun`` raised, or was non-finite, at every step tried along one probe.
+
+    The message names the probe and the steps; the original exception is ``__cause__``.
+    """
+
+
+class InconclusiveWarning(UserWarning):
+    """``assert_gradient`` could not decide (the numeric error was too large) and did not fail."""

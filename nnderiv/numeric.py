@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, ProbeError
 
 __all__ = [
     "Estimate",
@@ -50,10 +50,6 @@ _SHRINK = 8.0
 _BACK_OFF = 64.0
 _MAX_SHRINKS = 26
 COMPLEX_STEP = 1e-20
-
-
-class ProbeError(RuntimeError):
-    """``f`` raised or was non-finite at every step tried along one probe."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,7 @@ class Estimate:
     evaluations: int
     note: str = ""
     noise: float = 0.0
+    sides: tuple[tuple[float, float], tuple[float, float]] | None = None  # (left, right) ± error
 
 
 class Evaluator:
@@ -259,7 +256,14 @@ def central(
         )
     best = _refine(lambda t: _central_richardson(ev, x, d, f0, t), step)
     return Estimate(
-        best.value, best.error, best.step, "central", ev.evaluations - start, note, best.noise
+        best.value,
+        best.error,
+        best.step,
+        "central",
+        ev.evaluations - start,
+        note,
+        best.noise,
+        best.sides,
     )
 
 
@@ -309,7 +313,32 @@ def _central_richardson(
     noise = max(ev.eps * fmax, _noise_from_fourth_differences(values))
     rounding = 8.0 * noise / step
     err = abs(R2 - R1) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2)
-    return Estimate(R2, err, step, "central", 6, noise=noise)
+    # the same samples give both one-sided slopes for free: a kink shows as their disagreement.
+    # Their rounding uses each side's own noise estimate, which a kink at x does not inflate.
+    sides = tuple(
+        _one_sided_from(
+            [side * (values[side * (4 >> k)] - f0) / (step / 2**k) for k in range(3)],
+            24.0 * max(ev.eps * fmax, _one_sided_noise(values, side)) / step
+            + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2),
+        )
+        for side in (-1, 1)
+    )
+    return Estimate(R2, err, step, "central", 6, noise=noise, sides=sides)  # type: ignore[arg-type]
+
+
+def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
+    """Richardson on one-sided slopes at steps h, h/2, h/4: (value, error estimate)."""
+    R1 = 2 * D[1] - D[0]
+    R2 = 2 * D[2] - D[1]
+    value = (4 * R2 - R1) / 3
+    return value, abs(value - R2) + rounding
+
+
+def _one_sided_noise(v: dict[int, float], side: int) -> float:
+    """Noise from the one-sided samples at 0, h/4, h/2, h: ``f(h) − 6f(h/2) + 8f(h/4) − 3f(0)``
+    vanishes for a cubic; for independent rounding errors σ it has deviation √110 σ."""
+    s = side
+    return abs(v[4 * s] - 6 * v[2 * s] + 8 * v[s] - 3 * v[0]) / math.sqrt(110.0)
 
 
 def _noise_from_fourth_differences(v: dict[int, float]) -> float:
@@ -366,12 +395,9 @@ def _one_sided_richardson(
         taken, rel = _step_taken(x, xs, d, t) if side > 0 else _step_taken(xs, x, d, t)
         rel_step = max(rel_step, rel)
         D.append((fs - f0) / (side * abs(taken)))
-    R1 = 2 * D[1] - D[0]
-    R2 = 2 * D[2] - D[1]
-    # second level: the leading error of R is O(h²), so (4 R2 − R1)/3 removes it
-    value = (4 * R2 - R1) / 3
     noise = max(noise, ev.eps * fmax)
-    rounding = 24.0 * noise / step
-    err = abs(value - R2) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(value)
+    # two Richardson levels: the leading error of R is O(h²), so (4 R2 − R1)/3 removes it
+    value, err = _one_sided_from(D, 24.0 * noise / step)
+    err += (4.0 * ev.eps + 4.0 * rel_step) * abs(value)
     method = "forward" if side > 0 else "backward"
     return Estimate(value, err, step, method, 3, noise=noise)

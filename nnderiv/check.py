@@ -1,0 +1,642 @@
+"""``check_gradient``: a claimed gradient of any scalar loss against finite differences,
+decided from error estimates.
+
+How it decides (see DESIGN.md, "The numeric checker"):
+
+* every probe is a directional derivative ``∇f(x) · d`` with ``d = s ⊙ v`` (``s`` the per-entry
+  step scale, ``v`` a one-hot, a block mask or random signs);
+* the numeric value comes with an error estimate ``E``; the claimed value ``g · d`` with a
+  rounding floor set by the dtypes (of ``x``, of the loss value, of ``grad``);
+* a probe *disagrees* only when ``|claimed − numeric| > 4 E + floor`` **and** ``E`` is small
+  against the gradient's scale; when ``E`` is too large to tell, the verdict is
+  ``inconclusive`` — never a false ``fail``;
+* at a disagreement the one-sided slopes are measured: when they differ the point is a kink,
+  and a claimed value between them passes as a subgradient;
+* complex step is used where the loss allows it (exact to rounding); it is cross-checked once
+  against central differences, and every complex-step disagreement is confirmed with central
+  differences before it counts — code that breaks complex step (``abs``, a cast that drops the
+  imaginary part, a ``TypeError`` on complex input) makes the check fall back, and
+  ``report.method`` says why;
+* up to ``entrywise_max`` entries are checked one by one; larger ``x`` gets a few random signed
+  probes, then bisection over blocks localises a wrong entry in O(log N) probes.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import numeric
+from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
+
+__all__ = ["EntryCheck", "GradientReport", "assert_gradient", "check_gradient"]
+
+FloatArray = npt.NDArray[np.float64]
+Verdict = Literal["agree", "disagree", "inconclusive", "subgradient"]
+Status = Literal["pass", "fail", "inconclusive"]
+
+K_ERROR = 4.0  # multiple of the error estimate a discrepancy must exceed
+RELIABLE = 0.1  # an estimate whose error exceeds this fraction of the scale cannot decide
+ENTRYWISE_MAX = 256
+RANDOM_PROBES = 3
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    """One checked entry: claimed and numeric ``∂f/∂x[index]``, and the allowed difference."""
+
+    index: tuple[int, ...]
+    claimed: float
+    numeric: float
+    bound: float
+    verdict: Verdict
+    note: str = ""
+
+
+@dataclass
+class GradientReport:
+    """The outcome of :func:`check_gradient`; ``bool(report)`` is ``status == "pass"``."""
+
+    status: Status
+    worst_index: tuple[int, ...] | None
+    entries: list[EntryCheck]
+    method: str
+    evaluations: int
+    seed: int
+    diagnosis: str
+    reason: str = ""
+    kinks: list[tuple[int, ...]] = field(default_factory=list)
+    shape: tuple[int, ...] = ()
+    checked: str = ""
+    name: str = "fun"
+
+    def __bool__(self) -> bool:
+        return self.status == "pass"
+
+    def __str__(self) -> str:
+        head = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.status]
+        lines = [f"check_gradient({self.name}) on x of shape {self.shape}: {head}"]
+        if self.checked:
+            lines.append(f"  checked:   {self.checked}")
+        lines.append(f"  method:    {self.method}")
+        lines.append(f"  cost:      {self.evaluations} evaluations of fun, seed {self.seed}")
+        if self.diagnosis:
+            lines.append(f"  diagnosis: {self.diagnosis}")
+        if self.reason:
+            lines.append(f"  reason:    {self.reason}")
+        if self.kinks:
+            shown = ", ".join(map(str, self.kinks[:5]))
+            lines.append(f"  kinks:     {shown} (claimed values between the one-sided slopes)")
+        if self.entries:
+            lines.append(
+                f"  {'index':<16}{'claimed':>17}{'numeric':>17}{'|difference|':>14}"
+                f"{'allowed':>11}  verdict"
+            )
+            for e in self.entries:
+                diff = abs(e.claimed - e.numeric)
+                lines.append(
+                    f"  {str(e.index):<16}{e.claimed:>17.10g}{e.numeric:>17.10g}{diff:>14.3g}"
+                    f"{e.bound:>11.3g}  {e.verdict}{' — ' + e.note if e.note else ''}"
+                )
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# probes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One directional check: support (flat indices), claimed ``g·d``, numeric estimate."""
+
+    support: npt.NDArray[np.intp]
+    weights: FloatArray  # d on the support
+    claimed: float
+    value: float
+    error: float
+    floor: float
+    ref: float
+    verdict: Verdict
+    note: str = ""
+
+    @property
+    def gap(self) -> float:
+        return abs(self.claimed - self.value)
+
+    @property
+    def allowed(self) -> float:
+        return K_ERROR * self.error + self.floor
+
+    @property
+    def excess(self) -> float:
+        return self.gap / self.allowed if self.allowed > 0 else math.inf
+
+
+class _Checker:
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        x: FloatArray,
+        g: FloatArray,
+        args: Sequence[Any],
+        engine: str,
+        rtol: float,
+        atol: float,
+        eps_g: float,
+        f0: float,
+    ) -> None:
+        self.ev = numeric.Evaluator(fun, args, x)
+        self.ev.note_value(f0, f0)
+        self.x, self.g, self.engine = x, g, engine
+        self.flat_g = g.ravel()
+        self.scale = numeric.entry_scale(x).ravel()
+        self.rtol, self.atol, self.eps_g, self.f0 = rtol, atol, eps_g, f0
+        size = x.size
+        # absolute rounding floor per entry of the claimed gradient: it is computed from rounded
+        # inputs (a − y with a ≈ 1 loses ε absolutely), so an ε of the largest entry, or of an
+        # O(1) quantity spread over the entries
+        self.tau = float(np.max(np.abs(g))) + max(1.0, abs(f0)) / size
+        self.gscale = float(np.sqrt(np.mean(g**2))) or self.tau
+
+    # -- one probe -----------------------------------------------------------------------------
+    def direction(self, support: npt.NDArray[np.intp], v: FloatArray) -> FloatArray:
+        d = np.zeros(self.x.size)
+        d[support] = self.scale[support] * v
+        return d.reshape(self.x.shape)
+
+    def estimate(self, d: FloatArray, engine: str) -> numeric.Estimate:
+        if engine == "complex":
+            return numeric.complex_step(self.ev, self.x, d)
+        return numeric.central(self.ev, self.x, d, f0=self.f0)
+
+    def judge(
+        self,
+        support: npt.NDArray[np.intp],
+        w: FloatArray,
+        value: float,
+        error: float,
+        note: str = "",
+    ) -> Probe:
+        gw = self.flat_g[support] * w
+        claimed = float(np.sum(gw))
+        floor = (
+            16 * self.eps_g * (float(np.sum(np.abs(gw))) + self.tau * float(np.sum(np.abs(w))))
+            + self.atol * float(np.sum(np.abs(w)))
+            + self.rtol * max(abs(claimed), abs(value))
+        )
+        ref = max(abs(claimed), abs(value), self.gscale * float(np.sqrt(np.sum(w**2))))
+        gap = abs(claimed - value)
+        if error > RELIABLE * ref and gap > floor:
+            verdict: Verdict = "inconclusive"
+        elif gap <= K_ERROR * error + floor:
+            verdict = "agree"
+        else:
+            verdict = "disagree"
+        return Probe(support, w, claimed, value, error, floor, ref, verdict, note)
+
+    def probe(self, support: npt.NDArray[np.intp], v: FloatArray, what: str) -> Probe:
+        d = self.direction(support, v)
+        w = d.ravel()[support]
+        self.ev.probe = what
+        est = self.estimate(d, self.engine)
+        p = self.judge(support, w, est.value, est.error, est.note)
+        if p.verdict == "agree":
+            return p
+        if self.engine == "complex" and p.verdict == "disagree":
+            est = numeric.central(self.ev, self.x, d, f0=self.f0)
+            confirm = self.judge(support, w, est.value, est.error, est.note)
+            if confirm.verdict == "agree":
+                raise _ComplexStepBroken(
+                    f"complex step disagreed with central differences along {what}"
+                )
+            kinked = self.kink(confirm, est.sides)
+            if kinked is not confirm:
+                return kinked
+            if confirm.verdict == "inconclusive":
+                return p  # central cannot tell; complex step passed its cross-check
+            return confirm
+        return self.kink(p, est.sides)
+
+    def kink(self, p: Probe, sides: Any) -> Probe:
+        """At a disagreement: one-sided slopes; a kink with the claim between them passes.
+
+        ``sides`` are the (left, right) slopes with errors, from the central samples."""
+        if sides is None:
+            return p
+        (left, left_err), (right, right_err) = sides
+        if abs(right - left) <= K_ERROR * (right_err + left_err) + p.floor:
+            return p  # smooth here: the central verdict stands
+        if max(left_err, right_err) > RELIABLE * p.ref:
+            return p  # the one-sided slopes are too rough to call it a kink
+        lo, hi = sorted((left, right))
+        slack = K_ERROR * max(right_err, left_err) + p.floor
+        if lo - slack <= p.claimed <= hi + slack:
+            return Probe(
+                p.support,
+                p.weights,
+                p.claimed,
+                p.value,
+                p.error,
+                p.floor,
+                p.ref,
+                "subgradient",
+                f"kink: one-sided slopes {left / _w(p):.6g} and {right / _w(p):.6g}",
+            )
+        return Probe(
+            p.support,
+            p.weights,
+            p.claimed,
+            p.value,
+            p.error,
+            p.floor,
+            p.ref,
+            "disagree",
+            f"kink: claimed value outside the one-sided slopes {lo / _w(p):.6g}…{hi / _w(p):.6g}",
+        )
+
+    # -- strategies ----------------------------------------------------------------------------
+    def entrywise(self) -> list[Probe]:
+        out = []
+        for k in range(self.x.size):
+            idx = np.array([k])
+            out.append(self.probe(idx, np.ones(1), f"entry {self.index(k)}"))
+        return out
+
+    def random_v(self, rng: np.random.Generator, size: int) -> FloatArray:
+        v: FloatArray = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size)
+        return v
+
+    def probes(self, rng: np.random.Generator, max_bad: int) -> tuple[list[Probe], list[Probe]]:
+        """Random signed probes over all entries, then bisection to each wrong entry.
+
+        Returns (the leaf probes of localised entries and spot checks, the random probes)."""
+        everything = np.arange(self.x.size)
+        randoms = []
+        for t in range(RANDOM_PROBES):
+            randoms.append(
+                self.probe(everything, self.random_v(rng, everything.size), f"random probe {t + 1}")
+            )
+        leaves: list[Probe] = []
+        bad = next((p for p in randoms if p.verdict == "disagree"), None)
+        remaining = everything
+        while bad is not None and len(leaves) < max_bad:
+            leaf = self.localise(bad, rng)
+            leaves.append(leaf)
+            if leaf.verdict != "disagree":
+                break
+            remaining = remaining[remaining != leaf.support[0]]
+            if remaining.size == 0:
+                break
+            rest = self.probe(
+                remaining, self.random_v(rng, remaining.size), "the remaining entries"
+            )
+            bad = rest if rest.verdict == "disagree" else None
+        return leaves, randoms
+
+    def localise(self, parent: Probe, rng: np.random.Generator) -> Probe:
+        while parent.support.size > 1:
+            half = parent.support.size // 2
+            s1 = parent.support[:half]
+            d = np.zeros(self.x.size)
+            d[parent.support] = parent.weights
+            w1 = d[s1] / self.scale[s1]
+            p1 = self.probe(s1, w1, f"block of {s1.size} entries from {self.index(int(s1[0]))}")
+            s2 = parent.support[half:]
+            p2 = self.judge(s2, d[s2], parent.value - p1.value, parent.error + p1.error, "inferred")
+            parent = max((p1, p2), key=lambda p: (p.verdict == "disagree", p.excess))
+        if parent.note == "inferred":
+            k = int(parent.support[0])
+            parent = self.probe(
+                parent.support, parent.weights / self.scale[k], f"entry {self.index(k)}"
+            )
+        return parent
+
+    def spot_checks(
+        self, rng: np.random.Generator, count: int, extra: Sequence[int], skip: set[int]
+    ) -> list[Probe]:
+        """Single entries: ``extra`` first, then ``count`` random ones, none of ``skip``."""
+        drawn = rng.choice(self.x.size, size=min(count + len(skip), self.x.size), replace=False)
+        picks = [k for k in dict.fromkeys([*extra, *map(int, drawn)]) if k not in skip]
+        picks = picks[: len(extra) + count]
+        return [self.probe(np.array([k]), np.ones(1), f"entry {self.index(k)}") for k in picks]
+
+    def index(self, k: int) -> tuple[int, ...]:
+        return tuple(int(i) for i in np.unravel_index(k, self.x.shape))
+
+    def entry(self, p: Probe) -> EntryCheck:
+        k, w = int(p.support[0]), float(p.weights[0])
+        return EntryCheck(
+            self.index(k), float(self.flat_g[k]), p.value / w, p.allowed / abs(w), p.verdict, p.note
+        )
+
+
+def _w(p: Probe) -> float:
+    return float(p.weights[0]) if p.support.size == 1 else 1.0
+
+
+class _ComplexStepBroken(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# input validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_x(x: Any) -> FloatArray:
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:
+        raise InvalidArgument(
+            f"Expected x to be an array of floats but could not convert it: {exc}"
+        ) from exc
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
+        arr = arr.astype(np.float64)
+    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.floating):
+        raise InvalidArgument(f"Expected x to be a real floating array but got x.dtype={arr.dtype}")
+    if arr.size == 0:
+        raise InvalidArgument(f"Expected x to have at least one entry but got shape {arr.shape}")
+    _check_finite(arr, "x")
+    return arr
+
+
+def _check_finite(arr: npt.NDArray[Any], name: str) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise InvalidArgument(
+            f"Expected finite values in {name} but got {name}[{', '.join(map(str, idx))}]={arr[idx]!r}"
+        )
+
+
+def _as_grad(g: Any, x: FloatArray) -> FloatArray:
+    try:
+        arr = np.asarray(g)
+    except Exception as exc:
+        raise InvalidArgument(
+            f"Expected grad(x, *args) to return an array but could not convert it: {exc}"
+        ) from exc
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
+        arr = arr.astype(np.float64)
+    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.floating):
+        raise InvalidArgument(
+            f"Expected grad(x, *args) to return real floats but got dtype={arr.dtype}"
+        )
+    if arr.shape != x.shape:
+        hint = ""
+        if arr.ndim == 2 and x.ndim == 2 and arr.shape == x.shape[::-1]:
+            hint = " — it is the transpose of x's shape: the gradient's layout is transposed"
+        elif arr.size == x.size:
+            hint = " — same number of entries: a reshape or layout mix-up?"
+        raise InvalidArgument(
+            f"Expected grad(x, *args) to have the shape of x {x.shape} but got shape {arr.shape}{hint}"
+        )
+    _check_finite(arr, "grad")
+    return arr
+
+
+def _call_at_x(fun: Callable[..., Any], x: FloatArray, args: Sequence[Any], name: str) -> Any:
+    try:
+        return fun(x, *args)
+    except Exception as exc:
+        raise ProbeError(
+            f"{name}(x, *args) raised at x itself (no step): {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# the public API
+# ---------------------------------------------------------------------------------------------
+
+
+def check_gradient(
+    fun: Callable[..., Any],
+    grad: Callable[..., Any],
+    x: Any,
+    *args: Any,
+    method: str = "auto",
+    strategy: str = "auto",
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+    entrywise_max: int = ENTRYWISE_MAX,
+    max_bad: int = 5,
+) -> GradientReport:
+    """Check ``grad(x, *args)`` against finite differences of the scalar ``fun(x, *args)``.
+
+    Args:
+        fun: the loss; returns a real scalar (Python, numpy or a 1-element array).
+        grad: the claimed gradient; returns an array shaped like ``x``.
+        x: the point (any array-like of floats; ints are promoted; evaluated in float64).
+        *args: passed on to ``fun`` and ``grad`` (labels, weights, …).
+        method: ``"auto"`` (complex step where the loss allows it, else central differences),
+            ``"complex"`` or ``"central"``.
+        strategy: ``"auto"`` (entry by entry up to ``entrywise_max`` entries, else random
+            probes and bisection), ``"entrywise"`` or ``"probes"``.
+        rtol, atol: extra tolerance on top of the error estimate (default 0: the estimate and
+            the rounding floor of the dtypes decide alone).
+        seed: seed of the random probe directions and spot checks.
+        entrywise_max: the largest ``x.size`` checked entry by entry under ``strategy="auto"``.
+        max_bad: how many wrong entries to localise at most (probes).
+
+    Example::
+
+        >>> import numpy as np
+        >>> f = lambda x: float(np.sum(x ** 3))
+        >>> check_gradient(f, lambda x: 3 * x ** 2, np.array([1.0, -2.0])).status
+        'pass'
+    """
+    name = getattr(fun, "__name__", "fun")
+    if method not in ("auto", "complex", "central"):
+        raise InvalidArgument(
+            f"Expected method='auto', 'complex' or 'central' but got method={method!r}"
+        )
+    if strategy not in ("auto", "entrywise", "probes"):
+        raise InvalidArgument(
+            f"Expected strategy='auto', 'entrywise' or 'probes' but got strategy={strategy!r}"
+        )
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not (
+            isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)
+        ):
+            raise InvalidArgument(
+                f"Expected {label} to be a finite number >= 0 but got {label}={value!r}"
+            )
+    x_in = _as_x(x)
+    x64 = x_in.astype(np.float64)
+    f0 = numeric.to_scalar(_call_at_x(fun, x64, args, name), name)
+    if not math.isfinite(f0):
+        raise InvalidArgument(f"Expected {name}(x, *args) to be finite at x but got {f0!r}")
+    g_raw = _call_at_x(grad, x64, args, getattr(grad, "__name__", "grad"))
+    g = _as_grad(g_raw, x_in)
+    eps_g = float(np.finfo(g.dtype).eps)
+    eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps) if x_in.dtype.itemsize < 8 else eps_g)
+    g64 = g.astype(np.float64)
+    use_entrywise = strategy == "entrywise" or (strategy == "auto" and x_in.size <= entrywise_max)
+
+    def run(engine: str, why: str) -> GradientReport:
+        ch = _Checker(fun, x64, g64, args, engine, rtol or 0.0, atol or 0.0, eps_g, f0)
+        ch.ev.evaluations = 1  # fun(x) above
+        rng = np.random.default_rng(seed)
+        if engine == "complex":
+            _cross_check(ch, rng)
+        return _assemble(ch, rng, use_entrywise, engine, why, seed, name, max_bad)
+
+    if method == "central":
+        return run("central", "central differences (forced by method='central')")
+    try:
+        return run("complex", "complex step (analytic code)")
+    except _ComplexStepBroken as exc:
+        if method == "complex":
+            raise InvalidArgument(
+                f"method='complex' but {exc}; use method='auto' or 'central'"
+            ) from None
+        return run(
+            "central",
+            f"central differences with Richardson extrapolation — fell back from complex step: {exc}",
+        )
+
+
+def _cross_check(ch: _Checker, rng: np.random.Generator) -> None:
+    """One random probe by complex step and by central differences: they must agree."""
+    everything = np.arange(ch.x.size)
+    d = ch.direction(
+        everything, ch.random_v(np.random.default_rng(rng.integers(2**32)), everything.size)
+    )
+    ch.ev.probe = "the complex-step cross-check"
+    try:
+        est = numeric.complex_step(ch.ev, ch.x, d)
+    except np.exceptions.ComplexWarning:
+        raise _ComplexStepBroken(
+            "fun drops the imaginary part (ComplexWarning: a cast to real)"
+        ) from None
+    except Exception as exc:
+        raise _ComplexStepBroken(
+            f"fun raised {type(exc).__name__} on complex input ({exc})"
+        ) from None
+    try:
+        central = numeric.central(ch.ev, ch.x, d, f0=ch.f0)
+    except ProbeError:
+        return
+    w = d.ravel()
+    p = ch.judge(everything, w, central.value, central.error)
+    gap = abs(est.value - central.value)
+    if gap > K_ERROR * central.error + p.floor and central.error <= RELIABLE * p.ref:
+        raise _ComplexStepBroken(
+            "complex step disagreed with central differences on a random probe "
+            f"({est.value:.6g} vs {central.value:.6g}): abs, sign, conj or a comparison on the "
+            "imaginary part breaks it"
+        )
+
+
+def assert_gradient(
+    fun: Callable[..., Any],
+    grad: Callable[..., Any],
+    x: Any,
+    *args: Any,
+    strict: bool = False,
+    **options: Any,
+) -> GradientReport:
+    """:func:`check_gradient`, raising :class:`GradientMismatch` (with ``.report``) on a fail.
+
+    An ``inconclusive`` result warns (:class:`InconclusiveWarning`) and returns, or raises with
+    ``strict=True``. Returns the report on a pass.
+    """
+    report = check_gradient(fun, grad, x, *args, **options)
+    if report.status == "fail" or (strict and report.status == "inconclusive"):
+        raise GradientMismatch(str(report), report)
+    if report.status == "inconclusive":
+        warnings.warn(
+            f"nnderiv could not decide: {report.reason}", InconclusiveWarning, stacklevel=2
+        )
+    return report
+
+
+def _assemble(
+    ch: _Checker,
+    rng: np.random.Generator,
+    use_entrywise: bool,
+    engine: str,
+    why: str,
+    seed: int,
+    name: str,
+    max_bad: int,
+) -> GradientReport:
+    from .diagnose import diagnose
+
+    size = ch.x.size
+    randoms: list[Probe] = []
+    if use_entrywise:
+        singles = ch.entrywise()
+        how = f"entry by entry (x has {size} ≤ entrywise_max entries)"
+        checked = f"all {size} entries, one by one"
+    else:
+        leaves, randoms = ch.probes(rng, max_bad)
+        found = {int(p.support[0]) for p in leaves}
+        extra = []
+        if ch.x.ndim == 2 and ch.x.shape[0] == ch.x.shape[1]:  # room for a transposed layout
+            extra = [int(np.ravel_multi_index(ch.index(k)[::-1], ch.x.shape)) for k in found]
+        spread = any(r.verdict == "disagree" for r in randoms)
+        singles = leaves + ch.spot_checks(rng, 16 if spread else 3, extra, found)
+        how = (
+            f"{RANDOM_PROBES} random signed probes over all {size} entries, then bisection over "
+            "blocks to localise wrong entries, plus single-entry spot checks"
+        )
+        checked = f"{len(randoms)} random probes, {len(singles)} single entries"
+    bad = [p for p in singles if p.verdict == "disagree"]
+    bad_random = [r for r in randoms if r.verdict == "disagree"]
+    unsure = [p for p in singles + randoms if p.verdict == "inconclusive"]
+    kinks = [ch.index(int(p.support[0])) for p in singles if p.verdict == "subgradient"]
+    reason = ""
+    if bad or bad_random:
+        status: Status = "fail"
+        diagnosis = diagnose(ch, singles)
+        if not bad:
+            diagnosis = (
+                "random probes disagree but no single entry could be singled out: many small "
+                "errors spread over the entries. " + diagnosis
+            )
+    elif unsure:
+        status = "inconclusive"
+        worst = max(unsure, key=lambda p: p.error / p.ref if p.ref else math.inf)
+        where = (
+            f"entry {ch.index(int(worst.support[0]))}"
+            if worst.support.size == 1
+            else "a random probe"
+        )
+        precision = "float32" if ch.ev.eps > 1e-10 else "float64"
+        reason = (
+            f"the numeric error at {where} is {worst.error / max(worst.ref, 1e-300):.1%} of the "
+            f"gradient's scale (loss computed in {precision}): too large to decide"
+        )
+        diagnosis = ""
+    else:
+        status = "pass"
+        diagnosis = "kinks: the claimed values are valid subgradients" if kinks else ""
+    order = sorted(
+        singles, key=lambda p: (p.verdict != "disagree", p.verdict != "inconclusive", -p.excess)
+    )
+    entries = [ch.entry(p) for p in order[:8]]
+    worst_index = ch.index(int(order[0].support[0])) if bad else None
+    method = f"{why}; {how}"
+    return GradientReport(
+        status,
+        worst_index,
+        entries,
+        method,
+        ch.ev.evaluations,
+        seed,
+        diagnosis,
+        reason,
+        kinks,
+        ch.x.shape,
+        checked,
+        name,
+    )

@@ -1,0 +1,172 @@
+"""Diagnosis of a failed gradient check: the bugs people write.
+
+Each hypothesis predicts the claimed gradient from the numeric one (or from ``x`` and the labels
+among ``args``) and must hold on every checked entry:
+
+* a constant ratio everywhere — a sign flip, a missing or extra ``1/m``, ``1/(n·m)`` for ``1/m``;
+* a transposed layout (square ``x``);
+* ``∂J/∂A`` returned where ``∂J/∂Z`` was meant (the sigmoid or softmax backward forgotten);
+* the softmax–simplex shortcut ``(A − Y)/m`` with label columns that do not sum to 1;
+* a softmax taken over the wrong axis;
+* otherwise, a few wrong entries among correct ones are named, or the ratio range is given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .formulas import sigmoid, softmax, softmax_backward
+
+if TYPE_CHECKING:
+    from .check import Probe, _Checker
+
+__all__ = ["diagnose"]
+
+REL = 1e-6  # relative slack for a hypothesis on top of the per-entry bound
+
+
+def _table(ch: _Checker, singles: list[Probe]) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
+    ks = np.array([int(p.support[0]) for p in singles], dtype=np.intp)
+    w = np.array([float(p.weights[0]) for p in singles])
+    numeric = np.array([p.value for p in singles]) / w
+    bound = np.array([p.allowed for p in singles]) / np.abs(w)
+    bad = np.array([p.verdict == "disagree" for p in singles])
+    return ks, ch.flat_g[ks], numeric, bound, bad
+
+
+def _holds(claimed: Any, predicted: Any, bound: Any) -> bool:
+    return bool(
+        np.all(
+            np.abs(claimed - predicted) <= 2 * bound + REL * (np.abs(claimed) + np.abs(predicted))
+        )
+    )
+
+
+def _name_ratio(r: float, shape: tuple[int, ...]) -> str:
+    n, m = (shape[0], shape[-1]) if len(shape) >= 2 else (1, shape[-1])
+    named = [
+        (-1.0, "a sign flip: claimed = −numeric everywhere"),
+        (float(m), f"a missing 1/m: claimed = m × numeric everywhere (m = {m} columns)"),
+        (1.0 / m, f"an extra 1/m: claimed = numeric / m everywhere (m = {m} columns)"),
+        (-float(m), f"a sign flip and a missing 1/m: claimed = −m × numeric (m = {m})"),
+        (
+            1.0 / n if n > 1 else np.nan,
+            f"1/(n·m) used for 1/m: claimed = numeric / n everywhere (n = {n} rows)",
+        ),
+        (
+            float(n) if n > 1 else np.nan,
+            f"claimed = n × numeric everywhere (n = {n} rows): a sum over rows counted twice?",
+        ),
+        (1.0 / (n * m), f"a mean over all n·m = {n * m} entries: claimed = numeric / (n·m)"),
+    ]
+    for value, text in named:
+        if np.isfinite(value) and abs(r - value) <= 1e-6 * abs(value):
+            return text
+    return f"a constant factor: claimed = {r:.6g} × numeric everywhere"
+
+
+def _labels(ch: _Checker) -> list[npt.NDArray[np.float64]]:
+    out = []
+    for arg in ch.ev.args:
+        try:
+            arr = np.asarray(arg, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if arr.shape == ch.x.shape and np.all(np.isfinite(arr)):
+            out.append(arr)
+    return out
+
+
+def diagnose(ch: _Checker, singles: list[Probe]) -> str:
+    """A sentence naming the most likely bug, from the single-entry checks of a failed check."""
+    ks, claimed, numeric, bound, bad = _table(ch, singles)
+    shape = ch.x.shape
+    sig = numeric != 0
+    big = np.abs(numeric) > 4 * bound
+    if big.sum() >= 2 and bad.all():
+        r = float(np.median(claimed[big] / numeric[big]))
+        if _holds(claimed, r * numeric, bound * (1 + abs(r))):
+            return _name_ratio(r, shape)
+    if ch.x.ndim == 2:
+        transposed = _transposed(ch, ks, claimed, numeric, bound)
+        if transposed:
+            return transposed
+        x = ch.x
+        full = ch.g
+        pos = np.unravel_index(ks, shape)
+        a = sigmoid(x)
+        if _holds((full * a * (1 - a))[pos], numeric, bound):
+            return (
+                "∂J/∂A returned where ∂J/∂Z was meant: multiplied by σ'(z) = a (1 − a) the claimed "
+                "gradient matches (the sigmoid's derivative is missing)"
+            )
+        if shape[0] >= 2:
+            A = softmax(x)
+            if _holds(softmax_backward(full, A)[pos], numeric, bound):
+                return (
+                    "∂J/∂A returned where ∂J/∂Z was meant: pushed through the softmax backward "
+                    "A ⊙ (dA − 1 1ᵀ(dA ⊙ A)) the claimed gradient matches"
+                )
+            for Y in _labels(ch):
+                found = _softmax_label_bugs(x, Y, A, full, pos, numeric, bound)
+                if found:
+                    return found
+    n_bad, n_all = int(bad.sum()), len(bad)
+    if 0 < n_bad < n_all or (n_bad and ch.x.size > n_all):
+        shown = ", ".join(str(ch.index(int(k))) for k in ks[bad][:5])
+        rel = np.abs(claimed[bad] - numeric[bad]) / np.maximum(np.abs(numeric[bad]), 1e-300)
+        where = (
+            f"{n_bad} of {n_all} checked entries disagree"
+            if ch.x.size <= n_all
+            else f"{n_bad} localised wrong entr{'y' if n_bad == 1 else 'ies'} among {ch.x.size}"
+        )
+        return f"{where} (at {shown}; relative error {rel.min():.2g}…{rel.max():.2g}); the other checked entries agree"
+    ratios = claimed[sig] / numeric[sig]
+    if ratios.size:
+        return f"claimed and numeric disagree without a simple pattern (claimed / numeric from {ratios.min():.3g} to {ratios.max():.3g})"
+    return "claimed and numeric disagree without a simple pattern"
+
+
+def _transposed(ch: _Checker, ks: Any, claimed: Any, numeric: Any, bound: Any) -> str:
+    if ch.x.shape[0] != ch.x.shape[1]:
+        return ""
+    by_k = {
+        int(k): (float(c), float(nv), float(b))
+        for k, c, nv, b in zip(ks, claimed, numeric, bound, strict=True)
+    }
+    pairs = []
+    for k, (c, _nv, b) in by_k.items():
+        t = int(np.ravel_multi_index(ch.index(k)[::-1], ch.x.shape))
+        if t in by_k and t != k:
+            pairs.append((c, by_k[t][1], b + by_k[t][2]))
+    if len(pairs) >= 2 and _holds(*(np.array(col) for col in zip(*pairs, strict=True))):
+        return "a transposed layout: claimed[i, j] = numeric[j, i] (rows and columns swapped)"
+    return ""
+
+
+def _softmax_label_bugs(
+    x: Any, Y: Any, A: Any, full: Any, pos: Any, numeric: Any, bound: Any
+) -> str:
+    m = x.shape[1]
+    sums = Y.sum(axis=0)
+    shortcut = (A - Y) / m
+    off = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+    if (
+        off.size
+        and _holds(full[pos], shortcut[pos], 0 * bound)
+        and _holds(((A * sums - Y) / m)[pos], numeric, bound)
+    ):
+        c = int(off[0])
+        return (
+            f"the softmax–simplex shortcut (A − Y)/m was used, but label column {c} sums to "
+            f"{sums[c]:.6g}, not 1: for such labels ∂J/∂Z = (A ⊙ 1 1ᵀY − Y)/m"
+        )
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    rows = e / e.sum(axis=1, keepdims=True)
+    for guess in ((rows - Y) / m, (rows * sums - Y) / m):
+        if _holds(full[pos], guess[pos], 0 * bound):
+            return "a softmax over the wrong axis: the claimed gradient uses softmax over each row (axis=1); the columns (axis 0) are the examples' classes"
+    return ""
