@@ -44,6 +44,7 @@ Status = Literal["pass", "fail", "inconclusive"]
 K_ERROR = 4.0  # multiple of the error estimate a discrepancy must exceed
 RELIABLE = 0.1  # an estimate whose error exceeds this fraction of the scale cannot decide
 ENTRYWISE_MAX = 256
+SQRT_EPS = float(np.sqrt(np.finfo(np.float64).eps))
 RANDOM_PROBES = 3
 
 
@@ -101,7 +102,7 @@ class GradientReport:
             for e in self.entries:
                 diff = abs(e.claimed - e.numeric)
                 lines.append(
-                    f"  {str(e.index):<16}{e.claimed:>17.10g}{e.numeric:>17.10g}{diff:>14.3g}"
+                    f"  {e.index!s:<16}{e.claimed:>17.10g}{e.numeric:>17.10g}{diff:>14.3g}"
                     f"{e.bound:>11.3g}  {e.verdict}{' — ' + e.note if e.note else ''}"
                 )
         return "\n".join(lines)
@@ -191,7 +192,15 @@ class _Checker:
             + self.atol * float(np.sum(np.abs(w)))
             + self.rtol * max(abs(claimed), abs(value))
         )
-        ref = max(abs(claimed), abs(value), self.gscale * float(np.sqrt(np.sum(w**2))))
+        # the scale an error estimate must be small against to decide: the probe's values, the
+        # gradient's typical size, or (for a gradient that is ~0 here) √ε of the loss itself
+        unit = float(np.sqrt(np.sum((w / self.scale[support]) ** 2)))
+        ref = max(
+            abs(claimed),
+            abs(value),
+            self.gscale * float(np.sqrt(np.sum(w**2))),
+            SQRT_EPS * abs(self.f0) * unit,
+        )
         gap = abs(claimed - value)
         if error > RELIABLE * ref and gap > floor:
             verdict: Verdict = "inconclusive"
@@ -201,7 +210,14 @@ class _Checker:
             verdict = "disagree"
         return Probe(support, w, claimed, value, error, floor, ref, verdict, note)
 
-    def probe(self, support: npt.NDArray[np.intp], v: FloatArray, what: str) -> Probe:
+    def probe(
+        self, support: npt.NDArray[np.intp], v: FloatArray, what: str, confirm: bool = True
+    ) -> Probe:
+        """Check ``g · d`` along ``d = s ⊙ v`` on ``support``.
+
+        A complex-step disagreement is confirmed with central differences (and its one-sided
+        slopes, for kinks) unless ``confirm=False`` — used inside a bisection, whose final
+        single entry is always re-probed with confirmation."""
         d = self.direction(support, v)
         w = d.ravel()[support]
         self.ev.probe = what
@@ -209,20 +225,21 @@ class _Checker:
         p = self.judge(support, w, est.value, est.error, est.note)
         if p.verdict == "agree":
             return p
-        if self.engine == "complex" and p.verdict == "disagree":
-            est = numeric.central(self.ev, self.x, d, f0=self.f0)
-            confirm = self.judge(support, w, est.value, est.error, est.note)
-            if confirm.verdict == "agree":
-                raise _ComplexStepBroken(
-                    f"complex step disagreed with central differences along {what}"
-                )
-            kinked = self.kink(confirm, est.sides)
-            if kinked is not confirm:
-                return kinked
-            if confirm.verdict == "inconclusive":
-                return p  # central cannot tell; complex step passed its cross-check
-            return confirm
-        return self.kink(p, est.sides)
+        if self.engine != "complex":
+            return self.kink(p, est.sides)
+        if p.verdict != "disagree" or not confirm:
+            return p
+        central = numeric.central(self.ev, self.x, d, f0=self.f0)
+        c = self.judge(support, w, central.value, central.error, central.note)
+        kinked = self.kink(c, central.sides)
+        if kinked is not c:
+            return kinked  # a kink: complex step saw one side of it
+        contradicted = abs(p.value - central.value) > K_ERROR * central.error + p.floor
+        if contradicted and central.error <= RELIABLE * p.ref:
+            raise _ComplexStepBroken(
+                f"complex step disagreed with central differences along {what}"
+            )
+        return p  # central differences are consistent with the complex step: its verdict stands
 
     def kink(self, p: Probe, sides: Any) -> Probe:
         """At a disagreement: one-sided slopes; a kink with the claim between them passes.
@@ -280,9 +297,8 @@ class _Checker:
         everything = np.arange(self.x.size)
         randoms = []
         for t in range(RANDOM_PROBES):
-            randoms.append(
-                self.probe(everything, self.random_v(rng, everything.size), f"random probe {t + 1}")
-            )
+            v = self.random_v(rng, everything.size)
+            randoms.append(self.probe(everything, v, f"random probe {t + 1}", confirm=False))
         leaves: list[Probe] = []
         bad = next((p for p in randoms if p.verdict == "disagree"), None)
         remaining = everything
@@ -294,9 +310,8 @@ class _Checker:
             remaining = remaining[remaining != leaf.support[0]]
             if remaining.size == 0:
                 break
-            rest = self.probe(
-                remaining, self.random_v(rng, remaining.size), "the remaining entries"
-            )
+            v = self.random_v(rng, remaining.size)
+            rest = self.probe(remaining, v, "the remaining entries", confirm=False)
             bad = rest if rest.verdict == "disagree" else None
         return leaves, randoms
 
@@ -307,16 +322,13 @@ class _Checker:
             d = np.zeros(self.x.size)
             d[parent.support] = parent.weights
             w1 = d[s1] / self.scale[s1]
-            p1 = self.probe(s1, w1, f"block of {s1.size} entries from {self.index(int(s1[0]))}")
+            what = f"block of {s1.size} entries from {self.index(int(s1[0]))}"
+            p1 = self.probe(s1, w1, what, confirm=False)
             s2 = parent.support[half:]
             p2 = self.judge(s2, d[s2], parent.value - p1.value, parent.error + p1.error, "inferred")
             parent = max((p1, p2), key=lambda p: (p.verdict == "disagree", p.excess))
-        if parent.note == "inferred":
-            k = int(parent.support[0])
-            parent = self.probe(
-                parent.support, parent.weights / self.scale[k], f"entry {self.index(k)}"
-            )
-        return parent
+        k = int(parent.support[0])  # the single entry, re-probed directly and confirmed
+        return self.probe(parent.support, parent.weights / self.scale[k], f"entry {self.index(k)}")
 
     def spot_checks(
         self, rng: np.random.Generator, count: int, extra: Sequence[int], skip: set[int]
@@ -372,7 +384,8 @@ def _check_finite(arr: npt.NDArray[Any], name: str) -> None:
     if bad.any():
         idx = tuple(int(k) for k in np.argwhere(bad)[0])
         raise InvalidArgument(
-            f"Expected finite values in {name} but got {name}[{', '.join(map(str, idx))}]={arr[idx]!r}"
+            f"Expected finite values in {name} but got "
+            f"{name}[{', '.join(map(str, idx))}]={arr[idx]!r}"
         )
 
 
@@ -396,7 +409,8 @@ def _as_grad(g: Any, x: FloatArray) -> FloatArray:
         elif arr.size == x.size:
             hint = " — same number of entries: a reshape or layout mix-up?"
         raise InvalidArgument(
-            f"Expected grad(x, *args) to have the shape of x {x.shape} but got shape {arr.shape}{hint}"
+            f"Expected grad(x, *args) to have the shape of x {x.shape} "
+            f"but got shape {arr.shape}{hint}"
         )
     _check_finite(arr, "grad")
     return arr
@@ -500,7 +514,8 @@ def check_gradient(
             ) from None
         return run(
             "central",
-            f"central differences with Richardson extrapolation — fell back from complex step: {exc}",
+            "central differences with Richardson extrapolation — fell back from complex step: "
+            f"{exc}",
         )
 
 

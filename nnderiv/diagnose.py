@@ -123,10 +123,16 @@ def diagnose(ch: _Checker, singles: list[Probe]) -> str:
             if ch.x.size <= n_all
             else f"{n_bad} localised wrong entr{'y' if n_bad == 1 else 'ies'} among {ch.x.size}"
         )
-        return f"{where} (at {shown}; relative error {rel.min():.2g}…{rel.max():.2g}); the other checked entries agree"
+        return (
+            f"{where} (at {shown}; relative error {rel.min():.2g}…{rel.max():.2g}); "
+            "the other checked entries agree"
+        )
     ratios = claimed[sig] / numeric[sig]
     if ratios.size:
-        return f"claimed and numeric disagree without a simple pattern (claimed / numeric from {ratios.min():.3g} to {ratios.max():.3g})"
+        return (
+            "claimed and numeric disagree without a simple pattern "
+            f"(claimed / numeric from {ratios.min():.3g} to {ratios.max():.3g})"
+        )
     return "claimed and numeric disagree without a simple pattern"
 
 
@@ -168,5 +174,8 @@ def _softmax_label_bugs(
     rows = e / e.sum(axis=1, keepdims=True)
     for guess in ((rows - Y) / m, (rows * sums - Y) / m):
         if _holds(full[pos], guess[pos], 0 * bound):
-            return "a softmax over the wrong axis: the claimed gradient uses softmax over each row (axis=1); the columns (axis 0) are the examples' classes"
+            return (
+                "a softmax over the wrong axis: the claimed gradient uses a softmax over each "
+                "row (axis=1), but the classes of an example are a column (axis 0)"
+            )
     return ""

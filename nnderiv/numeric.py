@@ -154,10 +154,14 @@ def to_scalar(value: Any, name: str) -> float:
 
 
 def entry_scale(x: FloatArray) -> FloatArray:
-    """Per-entry step scale: ``|x_k|``, but at least 0.05 · (rms of x, or 1 if x is 0)."""
+    """Per-entry step scale: ``|x_k|``, but at least ``max(0.05 · rms(x), 1e-3)``.
+
+    Steps proportional to ``|x_k|`` resolve functions like ``log x`` near 0; the floor lets
+    entries at or near 0 move (a step that leaves the domain shrinks anyway, see
+    :func:`central`)."""
     ax = np.abs(x)
     rms = float(np.sqrt(np.mean(ax**2))) if ax.size else 1.0
-    floor = 0.05 * (rms if rms > 0 else 1.0)
+    floor = max(0.05 * rms, 1e-3)
     out: FloatArray = np.maximum(ax, floor)
     return out
 
@@ -307,6 +311,8 @@ def _central_richardson(
         tp, rp = _step_taken(x, xp, d, t)
         tm, rm = _step_taken(xm, x, d, t)
         rel_step = max(rel_step, rp, rm)
+        if tp + tm <= 0:
+            raise ProbeError(f"the step {t:.3g} is below the resolution of x")
         D.append((fp - fm) / (tp + tm))
     R1 = (4 * D[1] - D[0]) / 3
     R2 = (4 * D[2] - D[1]) / 3
@@ -394,6 +400,8 @@ def _one_sided_richardson(
         fmax = max(fmax, abs(fs))
         taken, rel = _step_taken(x, xs, d, t) if side > 0 else _step_taken(xs, x, d, t)
         rel_step = max(rel_step, rel)
+        if taken == 0:
+            raise ProbeError(f"the step {t:.3g} is below the resolution of x")
         D.append((fs - f0) / (side * abs(taken)))
     noise = max(noise, ev.eps * fmax)
     # two Richardson levels: the leading error of R is O(h²), so (4 R2 − R1)/3 removes it

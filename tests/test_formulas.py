@@ -6,11 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from _fd import assert_matches_finite_differences
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnderiv import InvalidArgument
+from nnderiv import InvalidArgument, assert_gradient
 from nnderiv import strategies as nst
 from nnderiv.formulas import (
     LOSSES,
@@ -41,7 +40,7 @@ def probability_inputs(draw: st.DrawFn, task: str) -> tuple[np.ndarray, np.ndarr
 def test_grad_A_matches_finite_differences_of_cost(task: str, data: st.DataObject) -> None:
     A, Y = data.draw(probability_inputs(task))
     loss = LOSSES[task]
-    assert_matches_finite_differences(lambda a: loss.cost(a, Y), loss.grad_A(A, Y), A)
+    assert_gradient(loss.cost, loss.grad_A, A, Y, strict=True)
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -51,8 +50,12 @@ def test_grad_Z_matches_finite_differences_of_cost_from_logits(
 ) -> None:
     Z, Y = data.draw(nst.loss_inputs(task, wrt="Z"))
     loss = LOSSES[task]
-    assert_matches_finite_differences(
-        lambda z: loss.cost_from_logits(z, Y), loss.grad_Z_general(loss.activation(Z), Y), Z
+    assert_gradient(
+        loss.cost_from_logits,
+        lambda z, y: loss.grad_Z_general(loss.activation(z), y),
+        Z,
+        Y,
+        strict=True,
     )
     if task != "multiclass" or np.allclose(Y.sum(axis=0), 1):
         # the two differ only by a ⊙ (Σ_p y_p − 1)/m, which is rounding here
@@ -71,10 +74,12 @@ def test_multiclass_grad_Z_general_matches_finite_differences_for_labels_off_the
     shape = data.draw(nst.shapes("multiclass"))
     Z = data.draw(nst.logits(shape))
     Y = data.draw(nst.labels("multiclass", shape, soft=True, simplex=False))
-    assert_matches_finite_differences(
-        lambda z: multiclass.cost_from_logits(z, Y),
-        multiclass.grad_Z_general(softmax(Z), Y),
+    assert_gradient(
+        multiclass.cost_from_logits,
+        lambda z, y: multiclass.grad_Z_general(softmax(z), y),
         Z,
+        Y,
+        strict=True,
     )
 
 
