@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -50,6 +51,7 @@ _SHRINK = 8.0
 _BACK_OFF = 64.0
 _MAX_SHRINKS = 26
 COMPLEX_STEP = 1e-20
+FLAT = "f did not change at any step"
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,9 @@ def complex_step(
     """
     xc = x.astype(np.complex128) + 1j * h * d
     with warnings.catch_warnings():
-        warnings.simplefilter("error", np.exceptions.ComplexWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
+        # after the line above: ComplexWarning is a RuntimeWarning, and the newest filter wins
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
         value = ev.raw(xc)
     arr = np.asarray(value)
     if arr.size != 1:
@@ -219,6 +222,8 @@ def _find_step(
     first_finite: dict[int, float] = {}
     step = h
     for k in range(_MAX_SHRINKS + 1):
+        if all(np.array_equal(_shifted(x, d, s * step), x) for s in sides):
+            break  # the step no longer moves x: shrinking further cannot help
         ok = [s for s in sides if math.isfinite(ev(_shifted(x, d, s * step)))]
         for s in ok:
             first_finite.setdefault(s, step)
@@ -265,7 +270,7 @@ def central(
         best.step,
         "central",
         ev.evaluations - start,
-        note,
+        note or best.note,
         best.noise,
         best.sides,
     )
@@ -286,6 +291,8 @@ def _refine(run: Callable[[float], Estimate], step: float) -> Estimate:
             trial = run(step)
         except ProbeError:
             break
+        if trial.note == FLAT and best.note != FLAT:
+            break  # f changed at the larger step but not at this one: a coarse (quantised) loss
         if trial.error < best.error or abs(trial.value - best.value) > trial.error + best.error:
             best = trial
     return best
@@ -316,9 +323,10 @@ def _central_richardson(
         D.append((fp - fm) / (tp + tm))
     R1 = (4 * D[1] - D[0]) / 3
     R2 = (4 * D[2] - D[1]) / 3
-    noise = max(ev.eps * fmax, _noise_from_fourth_differences(values))
+    noise = max(ev.eps * fmax, _noise_from_fourth_differences(values), _quantum(values))
     rounding = 8.0 * noise / step
     err = abs(R2 - R1) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2)
+    flat = len(set(values.values())) == 1  # f did not change at all at this step
     # the same samples give both one-sided slopes for free: a kink shows as their disagreement.
     # Their rounding uses each side's own noise estimate, which a kink at x does not inflate.
     sides = tuple(
@@ -329,7 +337,7 @@ def _central_richardson(
         )
         for side in (-1, 1)
     )
-    return Estimate(R2, err, step, "central", 6, noise=noise, sides=sides)  # type: ignore[arg-type]
+    return Estimate(R2, err, step, "central", 6, FLAT if flat else "", noise, sides)  # type: ignore[arg-type]
 
 
 def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
@@ -338,6 +346,21 @@ def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
     R2 = 2 * D[2] - D[1]
     value = (4 * R2 - R1) / 3
     return value, abs(value - R2) + rounding
+
+
+def _quantum(v: dict[int, float]) -> float:
+    """The resolution of a loss that is quantised at this scale, or 0.
+
+    Along one side, f at 0, h/4, h/2, h takes four different values unless the loss is flat
+    there or rounds its changes to a coarse grid (``(1e8 + s) − 1e8``).  Repeated values are
+    compared exactly on purpose: then every change seen on that side may be rounding, so the
+    largest step between neighbouring samples is taken as the noise level (0 when flat)."""
+    q = 0.0
+    for side in (-1, 1):
+        seq = [v[0], v[side], v[2 * side], v[4 * side]]
+        if len(set(seq)) < len(seq):
+            q = max(q, *(abs(b - a) for a, b in itertools.pairwise(seq)))
+    return q
 
 
 def _one_sided_noise(v: dict[int, float], side: int) -> float:
