@@ -1,4 +1,4 @@
-"""Command line: ``nnderiv derive | verify-steps | selfcheck``.
+"""Command line: ``nnderiv check | derive | verify-steps | selfcheck``.
 
 Exit codes: 0 success, 1 a check failed (a wrong line, an unproved result), 2 usage error,
 3 inconclusive.
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, numeric
-from .errors import InvalidArgument
+from .errors import InvalidArgument, ProbeError
 from .formulas import LOSSES, Loss
 
 
@@ -182,6 +182,77 @@ def cmd_verify_steps(args: argparse.Namespace) -> int:
     return 3
 
 
+def load_callable(spec: str) -> Any:
+    """``MODULE:NAME`` where MODULE is a dotted module name or a path to a ``.py`` file."""
+    import importlib
+    import importlib.util
+    import os
+
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise InvalidArgument(f"Expected MODULE:NAME (e.g. mylosses.py:focal) but got {spec!r}")
+    try:
+        if module_name.endswith(".py") or os.sep in module_name:
+            path = os.path.abspath(module_name)
+            if not os.path.exists(path):
+                raise InvalidArgument(f"No such file {module_name!r} in {spec!r}")
+            loader_spec = importlib.util.spec_from_file_location(
+                os.path.splitext(os.path.basename(path))[0], path
+            )
+            if loader_spec is None or loader_spec.loader is None:
+                raise InvalidArgument(f"Cannot import {module_name!r} in {spec!r}")
+            module = importlib.util.module_from_spec(loader_spec)
+            loader_spec.loader.exec_module(module)
+        else:
+            sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_name)
+    except InvalidArgument:
+        raise
+    except Exception as exc:  # the user's module failed to import
+        raise InvalidArgument(
+            f"Could not import {module_name!r} for {spec!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    if not hasattr(module, attr):
+        names = ", ".join(
+            n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))
+        )
+        raise InvalidArgument(f"{module_name!r} has no {attr!r}; callables there: {names}")
+    return getattr(module, attr)
+
+
+def _shape(text: str) -> tuple[int, int]:
+    try:
+        n, m = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N,M (e.g. 4,8) but got {text!r}") from None
+    if n < 1 or m < 1:
+        raise argparse.ArgumentTypeError(f"expected N, M >= 1 but got {text!r}")
+    return n, m
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_gradient
+    from .formulas import get_loss
+
+    loss = get_loss(args.task)
+    fun, grad = load_callable(args.fun), load_callable(args.grad)
+    shape = args.shape or ((1, 8) if loss.single_row else (4, 8))
+    if loss.single_row and shape[0] != 1:
+        raise InvalidArgument(f"Expected --shape 1,M for the {loss.name} task but got {shape}")
+    if loss.activation_name == "softmax" and shape[0] < 2:
+        raise InvalidArgument(f"Expected at least 2 rows for the {loss.name} task but got {shape}")
+    x, Y = sample_inputs(loss, args.wrt, shape, args.seed)
+    print(
+        f"inputs: {args.wrt} of shape {shape} ({'logits' if args.wrt == 'Z' else 'probabilities'}), "
+        f"{loss.name} labels, seed {args.seed}"
+    )
+    report = check_gradient(
+        fun, grad, x, Y, method=args.method, strategy=args.strategy, seed=args.seed
+    )
+    print(report)
+    return {"pass": 0, "fail": 1, "inconclusive": 3}[report.status]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnderiv", description="Prove the derivatives of neural-network cost functions right."
@@ -193,6 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("selfcheck", help="prove and check every registered loss three ways")
     p.add_argument("--seed", type=int, default=0, help="seed of the finite-difference inputs")
     p.set_defaults(func=cmd_selfcheck)
+
+    p = sub.add_parser("check", help="check your own loss and gradient on drawn inputs")
+    p.add_argument("fun", metavar="MODULE:FUN", help="the loss fun(x, Y) -> scalar")
+    p.add_argument("grad", metavar="MODULE:GRAD", help="its claimed gradient grad(x, Y)")
+    p.add_argument("--task", required=True, choices=list(LOSSES), help="what inputs to draw")
+    p.add_argument("--wrt", choices=["A", "Z"], default="Z", help="x is A (probabilities) or Z")
+    p.add_argument("--shape", type=_shape, metavar="N,M", help="default 1,8 (binary) or 4,8")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", choices=["auto", "complex", "central"], default="auto")
+    p.add_argument("--strategy", choices=["auto", "entrywise", "probes"], default="auto")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("derive", help="print the derivation of dJ/dA or dJ/dZ")
     p.add_argument("task", help=f"one of {tasks}")
@@ -213,6 +295,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except InvalidArgument as exc:
+    except (InvalidArgument, ProbeError) as exc:
         print(f"nnderiv: error: {exc}", file=sys.stderr)
         return 2
