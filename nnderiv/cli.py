@@ -242,10 +242,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if loss.activation_name == "softmax" and shape[0] < 2:
         raise InvalidArgument(f"Expected at least 2 rows for the {loss.name} task but got {shape}")
     x, Y = sample_inputs(loss, args.wrt, shape, args.seed)
-    print(
-        f"inputs: {args.wrt} of shape {shape} ({'logits' if args.wrt == 'Z' else 'probabilities'}), "
-        f"{loss.name} labels, seed {args.seed}"
-    )
+    kind = "logits" if args.wrt == "Z" else "probabilities"
+    print(f"inputs: {args.wrt} of shape {shape} ({kind}), {loss.name} labels, seed {args.seed}")
     report = check_gradient(
         fun, grad, x, Y, method=args.method, strategy=args.strategy, seed=args.seed
     )

@@ -119,3 +119,82 @@ def test_verify_steps_bad_files_exit_2(
     assert code == 2
     assert message in err and "Traceback" not in err
     assert not Path("PWNED").exists()
+
+
+EXAMPLE = str(Path(__file__).parent.parent / "examples" / "my_losses.py")
+
+
+@pytest.mark.parametrize(
+    ("grad", "code", "marker"),
+    [("bce_grad", 0, "PASS"), ("bce_grad_buggy", 1, "a missing 1/m")],
+)
+def test_check_exit_codes(
+    capsys: pytest.CaptureFixture[str], grad: str, code: int, marker: str
+) -> None:
+    got, out, _ = run(
+        capsys,
+        "check",
+        f"{EXAMPLE}:bce",
+        f"{EXAMPLE}:{grad}",
+        "--task",
+        "multilabel",
+        "--shape",
+        "3,5",
+        "--seed",
+        "2",
+    )
+    assert got == code
+    assert marker in out and "seed 2" in out
+
+
+def test_check_exit_3_when_inconclusive(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    mod = tmp_path / "coarse.py"
+    mod.write_text(
+        "import numpy as np\n"
+        "def f(z, y):\n    return float((1e13 + np.sum(z**2)) - 1e13)\n"
+        "def g(z, y):\n    return 2 * z\n",
+        encoding="utf-8",
+    )
+    got, out, _ = run(capsys, "check", f"{mod}:f", f"{mod}:g", "--task", "binary", "--shape", "1,2")
+    assert got == 3
+    assert "INCONCLUSIVE" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "nomodule_xyz:f", "nomodule_xyz:g", "--task", "binary"], "Could not import"),
+        (["check", f"{EXAMPLE}:nope", f"{EXAMPLE}:bce_grad", "--task", "binary"], "has no 'nope'"),
+        (["check", "bce", f"{EXAMPLE}:bce_grad", "--task", "binary"], "Expected MODULE:NAME"),
+        (
+            [
+                "check",
+                f"{EXAMPLE}:bce",
+                f"{EXAMPLE}:bce_grad",
+                "--task",
+                "binary",
+                "--shape",
+                "2,4",
+            ],
+            "--shape 1,M for the binary task",
+        ),
+        (
+            ["check", f"{EXAMPLE}:bce", f"{EXAMPLE}:bce_grad", "--task", "regression"],
+            "invalid choice: 'regression'",
+        ),
+        (
+            ["check", f"{EXAMPLE}:bce", f"{EXAMPLE}:bce_grad", "--task", "binary", "--shape", "x"],
+            "expected N,M",
+        ),
+    ],
+)
+def test_check_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err and "Traceback" not in err
