@@ -1,7 +1,7 @@
 """Benchmarks: ``make bench``. Prints tables; the numbers go in the README with the machine.
 
 Each measurement that needs a cold start or a peak-memory reading runs in its own interpreter
-(``resource.getrusage(RUSAGE_CHILDREN)`` gives the peak RSS of finished children).
+(benchmarks/peak.py prints the peak RSS of the interpreter it runs in).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import numpy as np
 from nnderiv.formulas import LOSSES
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
 
 
 def machine() -> str:
@@ -38,16 +38,23 @@ def machine() -> str:
 
 
 def child(argv: list[str]) -> tuple[str, float, float]:
-    """Run ``argv``; return stdout, wall seconds and its peak RSS in MB (a fresh reading)."""
+    """Run ``argv`` (a script or ``-m module``) in a fresh interpreter under benchmarks/peak.py;
+    return its stdout, wall seconds and its own peak RSS in MB."""
     start = time.perf_counter()
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "peak.py"), *argv], capture_output=True, text=True, check=True
+    )
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # max over children so far
-    return out, seconds, peak_kb / 1024
+    peak = next(
+        float(line.split("=", 1)[1])
+        for line in proc.stderr.splitlines()
+        if line.startswith("PEAK_RSS_MB=")
+    )
+    return proc.stdout, seconds, peak
 
 
 def bench_symbolic() -> dict[str, Any]:
-    out, wall, peak = child([sys.executable, str(HERE / "symbolic_job.py")])
+    out, wall, peak = child([str(HERE / "symbolic_job.py")])
     result: dict[str, Any] = json.loads(out)
     print("symbolic witness (fresh interpreter):")
     print(
@@ -59,12 +66,12 @@ def bench_symbolic() -> dict[str, Any]:
     print("  concrete-shape path at n·m = 36:")
     for key, (sec, status) in result["concrete"].items():
         print(f"    {key:<22} {sec:6.3f} s  {status}")
-    print(f"  whole job: {wall:.2f} s wall, peak RSS so far {peak:.0f} MB")
-    sc_out, sc_wall, sc_peak = child([sys.executable, "-m", "nnderiv", "selfcheck"])
+    print(f"  whole job: {wall:.2f} s wall, peak RSS {peak:.0f} MB")
+    sc_out, sc_wall, sc_peak = child(["-m", "nnderiv", "selfcheck"])
     passed = sc_out.strip().splitlines()[-1]
     print(
         f"  nnderiv selfcheck: {sc_wall:.2f} s wall (target < 20 s), "
-        f"peak RSS of the runs so far {sc_peak:.0f} MB (target < 500 MB): {passed}"
+        f"peak RSS {sc_peak:.0f} MB (target < 500 MB): {passed}"
     )
     return result
 
@@ -95,8 +102,21 @@ def _timed(call: Any) -> float:
     return time.perf_counter() - start
 
 
+def bench_peers() -> None:
+    from peers import print_catalogue, print_timings, run_catalogue, timing_cases
+
+    print_catalogue(run_catalogue())
+    print()
+    print_timings(timing_cases())
+
+
 def main() -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")  # the peers evaluate losses off their domain: NaN warnings
     print(f"machine: {machine()}\n")
+    bench_peers()
+    print()
     bench_symbolic()
     print()
     bench_formulas()

@@ -23,6 +23,7 @@ How it decides (see DESIGN.md, "The numeric checker"):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -126,6 +127,7 @@ class Probe:
     ref: float
     verdict: Verdict
     note: str = ""
+    estimate: numeric.Estimate | None = None  # the numeric estimate behind ``value``, if direct
 
     @property
     def gap(self) -> float:
@@ -165,6 +167,7 @@ class _Checker:
         # O(1) quantity spread over the entries
         self.tau = float(np.max(np.abs(g))) + max(1.0, abs(f0)) / size
         self.gscale = float(np.sqrt(np.mean(g**2))) or self.tau
+        self.first_probe: tuple[FloatArray, numeric.Estimate] | None = None
 
     # -- one probe -----------------------------------------------------------------------------
     def direction(self, support: npt.NDArray[np.intp], v: FloatArray) -> FloatArray:
@@ -211,7 +214,12 @@ class _Checker:
         return Probe(support, w, claimed, value, error, floor, ref, verdict, note)
 
     def probe(
-        self, support: npt.NDArray[np.intp], v: FloatArray, what: str, confirm: bool = True
+        self,
+        support: npt.NDArray[np.intp],
+        v: FloatArray,
+        what: str,
+        confirm: bool = True,
+        est: numeric.Estimate | None = None,
     ) -> Probe:
         """Check ``g · d`` along ``d = s ⊙ v`` on ``support``.
 
@@ -221,8 +229,11 @@ class _Checker:
         d = self.direction(support, v)
         w = d.ravel()[support]
         self.ev.probe = what
-        est = self.estimate(d, self.engine)
-        p = self.judge(support, w, est.value, est.error, est.note)
+        if est is None:  # (a caller may pass the estimate it already has along this d)
+            est = self.estimate(d, self.engine)
+        p = dataclasses.replace(
+            self.judge(support, w, est.value, est.error, est.note), estimate=est
+        )
         if p.verdict == "agree":
             return p
         if self.engine != "complex":
@@ -290,18 +301,26 @@ class _Checker:
         v: FloatArray = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size)
         return v
 
-    def probes(self, rng: np.random.Generator, max_bad: int) -> tuple[list[Probe], list[Probe]]:
+    def probes(
+        self, rng: np.random.Generator, max_bad: int
+    ) -> tuple[list[Probe], list[Probe], bool]:
         """Random signed probes over all entries, then bisection to each wrong entry.
 
-        Returns (the leaf probes of localised entries and spot checks, the random probes)."""
+        Returns the leaf probes of localised entries, the random probes, and whether a probe
+        over the entries left after localising agreed (every wrong entry was found)."""
         everything = np.arange(self.x.size)
         randoms = []
         for t in range(RANDOM_PROBES):
-            v = self.random_v(rng, everything.size)
-            randoms.append(self.probe(everything, v, f"random probe {t + 1}", confirm=False))
+            first = self.first_probe if t == 0 else None  # the cross-check's probe, reused
+            v = first[0] if first else self.random_v(rng, everything.size)
+            est = first[1] if first else None
+            randoms.append(self.probe(everything, v, f"random probe {t + 1}", False, est))
+            if randoms[-1].verdict == "disagree":
+                break  # one disagreeing probe is enough to start localising
         leaves: list[Probe] = []
         bad = next((p for p in randoms if p.verdict == "disagree"), None)
         remaining = everything
+        clean = False
         while bad is not None and len(leaves) < max_bad:
             leaf = self.localise(bad, rng)
             leaves.append(leaf)
@@ -313,7 +332,8 @@ class _Checker:
             v = self.random_v(rng, remaining.size)
             rest = self.probe(remaining, v, "the remaining entries", confirm=False)
             bad = rest if rest.verdict == "disagree" else None
-        return leaves, randoms
+            clean = rest.verdict == "agree"
+        return leaves, randoms, clean
 
     def localise(self, parent: Probe, rng: np.random.Generator) -> Probe:
         while parent.support.size > 1:
@@ -328,7 +348,8 @@ class _Checker:
             p2 = self.judge(s2, d[s2], parent.value - p1.value, parent.error + p1.error, "inferred")
             parent = max((p1, p2), key=lambda p: (p.verdict == "disagree", p.excess))
         k = int(parent.support[0])  # the single entry, re-probed directly and confirmed
-        return self.probe(parent.support, parent.weights / self.scale[k], f"entry {self.index(k)}")
+        v = parent.weights / self.scale[k]
+        return self.probe(parent.support, v, f"entry {self.index(k)}", est=parent.estimate)
 
     def spot_checks(
         self, rng: np.random.Generator, count: int, extra: Sequence[int], skip: set[int]
@@ -528,6 +549,7 @@ def _cross_check(ch: _Checker, rng: np.random.Generator) -> None:
     ch.ev.probe = "the complex-step cross-check"
     try:
         est = numeric.complex_step(ch.ev, ch.x, d)
+        ch.first_probe = (d.ravel() / ch.scale, est)
     except np.exceptions.ComplexWarning:
         raise _ComplexStepBroken(
             "fun drops the imaginary part (ComplexWarning: a cast to real)"
@@ -593,18 +615,22 @@ def _assemble(
         how = f"entry by entry (x has {size} ≤ entrywise_max entries)"
         checked = f"all {size} entries, one by one"
     else:
-        leaves, randoms = ch.probes(rng, max_bad)
+        leaves, randoms, clean = ch.probes(rng, max_bad)
         found = {int(p.support[0]) for p in leaves}
         extra = []
         if ch.x.ndim == 2 and ch.x.shape[0] == ch.x.shape[1]:  # room for a transposed layout
             extra = [int(np.ravel_multi_index(ch.index(k)[::-1], ch.x.shape)) for k in found]
-        spread = any(r.verdict == "disagree" for r in randoms)
-        singles = leaves + ch.spot_checks(rng, 16 if spread else 3, extra, found)
+        # spot checks: for the report on a pass, and for the diagnosis of a widespread error;
+        # none when every wrong entry was localised and a probe over the rest agreed
+        spots = 0 if clean else (4 if leaves else 3)
+        singles = leaves + ch.spot_checks(rng, spots, extra if spots else [], found)
         how = (
-            f"{RANDOM_PROBES} random signed probes over all {size} entries, then bisection over "
+            f"up to {RANDOM_PROBES} random signed probes over all {size} entries, then bisection over "
             "blocks to localise wrong entries, plus single-entry spot checks"
         )
         checked = f"{len(randoms)} random probes, {len(singles)} single entries"
+        if clean:
+            checked += ", then a random probe over all the other entries (agrees)"
     bad = [p for p in singles if p.verdict == "disagree"]
     bad_random = [r for r in randoms if r.verdict == "disagree"]
     unsure = [p for p in singles + randoms if p.verdict == "inconclusive"]

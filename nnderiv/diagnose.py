@@ -125,7 +125,7 @@ def diagnose(ch: _Checker, singles: list[Probe]) -> str:
         )
         return (
             f"{where} (at {shown}; relative error {rel.min():.2g}…{rel.max():.2g}); "
-            "the other checked entries agree"
+            "the other entries agree"
         )
     ratios = claimed[sig] / numeric[sig]
     if ratios.size:

@@ -515,7 +515,7 @@ def buggy_cases() -> list[Case]:
             (Y,),
             False,
             index=(2, 1),
-            diagnosis="1 of 24 checked entries",
+            diagnosis="1 of 24 checked entries disagree",
         )
     )
     Zfo = rng.normal(scale=2, size=(1, 8))
