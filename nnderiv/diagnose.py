@@ -21,14 +21,16 @@ import numpy.typing as npt
 from .formulas import sigmoid, softmax, softmax_backward
 
 if TYPE_CHECKING:
-    from .check import Probe, _Checker
+    from .probes import Probe, ProbeChecker
 
 __all__ = ["diagnose"]
 
 REL = 1e-6  # relative slack for a hypothesis on top of the per-entry bound
 
 
-def _table(ch: _Checker, singles: list[Probe]) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
+def _table(
+    ch: ProbeChecker, singles: list[Probe]
+) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
     ks = np.array([int(p.support[0]) for p in singles], dtype=np.intp)
     w = np.array([float(p.weights[0]) for p in singles])
     numeric = np.array([p.value for p in singles]) / w
@@ -68,7 +70,7 @@ def _name_ratio(r: float, shape: tuple[int, ...]) -> str:
     return f"a constant factor: claimed = {r:.6g} × numeric everywhere"
 
 
-def _labels(ch: _Checker) -> list[npt.NDArray[np.float64]]:
+def _labels(ch: ProbeChecker) -> list[npt.NDArray[np.float64]]:
     out = []
     for arg in ch.ev.args:
         try:
@@ -80,7 +82,7 @@ def _labels(ch: _Checker) -> list[npt.NDArray[np.float64]]:
     return out
 
 
-def diagnose(ch: _Checker, singles: list[Probe]) -> str:
+def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
     """A sentence naming the most likely bug, from the single-entry checks of a failed check."""
     ks, claimed, numeric, bound, bad = _table(ch, singles)
     shape = ch.x.shape
@@ -136,7 +138,7 @@ def diagnose(ch: _Checker, singles: list[Probe]) -> str:
     return "claimed and numeric disagree without a simple pattern"
 
 
-def _transposed(ch: _Checker, ks: Any, claimed: Any, numeric: Any, bound: Any) -> str:
+def _transposed(ch: ProbeChecker, ks: Any, claimed: Any, numeric: Any, bound: Any) -> str:
     if ch.x.shape[0] != ch.x.shape[1]:
         return ""
     by_k = {
