@@ -17,3 +17,5 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+pytest_plugins = ["pytester"]

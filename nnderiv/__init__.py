@@ -7,10 +7,11 @@ symbolic derivations (:mod:`nnderiv.symbolic`) and finite differences
 
 from __future__ import annotations
 
-from . import formulas
+from . import formulas, strategies
 from .check import EntryCheck, GradientReport, assert_gradient, check_gradient
 from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
 from .formulas import LOSSES
+from .verify import VerificationResult, verify_gradient
 
 __version__ = "0.1.0"
 
@@ -22,8 +23,11 @@ __all__ = [
     "InconclusiveWarning",
     "InvalidArgument",
     "ProbeError",
+    "VerificationResult",
     "__version__",
     "assert_gradient",
     "check_gradient",
     "formulas",
+    "strategies",
+    "verify_gradient",
 ]

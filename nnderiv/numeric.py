@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -279,8 +280,10 @@ def central(
 def _refine(run: Callable[[float], Estimate], step: float) -> Estimate:
     """Run a Richardson estimate; while it is poor, retry with steps 64× smaller.
 
-    A smaller step that disagrees with the larger one beyond both error estimates shows the
-    larger step was outside the region where the Taylor expansion holds: it is discarded.
+    A smaller step replaces the larger one only when it has the smaller error estimate and
+    agrees with it within both estimates. When the two disagree beyond their estimates, one of
+    the estimates is wrong (the larger step outside the Taylor region, or noise the smaller
+    step's estimate missed): the error is widened to cover both, never narrowed.
     """
     best = run(step)
     for _ in range(3):
@@ -293,7 +296,11 @@ def _refine(run: Callable[[float], Estimate], step: float) -> Estimate:
             break
         if trial.note == FLAT and best.note != FLAT:
             break  # f changed at the larger step but not at this one: a coarse (quantised) loss
-        if trial.error < best.error or abs(trial.value - best.value) > trial.error + best.error:
+        gap = abs(trial.value - best.value)
+        if gap > trial.error + best.error:
+            best = dataclasses.replace(best, error=max(best.error, trial.error) + gap)
+            break
+        if trial.error < best.error:
             best = trial
     return best
 

@@ -88,6 +88,7 @@ class ProbeChecker:
         self.tau = float(np.max(np.abs(g))) + max(1.0, abs(f0)) / size
         self.gscale = float(np.sqrt(np.mean(g**2))) or self.tau
         self.first_probe: tuple[FloatArray, numeric.Estimate] | None = None
+        self.f_noise = 0.0  # the loss's measured noise (cross-check), when complex step is used
 
     # -- one probe -----------------------------------------------------------------------------
     def direction(self, support: npt.NDArray[np.intp], v: FloatArray) -> FloatArray:
@@ -110,8 +111,14 @@ class ProbeChecker:
     ) -> Probe:
         gw = self.flat_g[support] * w
         claimed = float(np.sum(gw))
+        # rounding floor of the claimed value: each entry may carry rounding amplified by
+        # cancellation in the user's formula (1 − a for a near 1, …) up to ε^(-1/4) times,
+        # i.e. a relative ε^(3/4) (1.8e-12 in float64) — or more when the loss itself shows
+        # that much cancellation (its measured noise) — plus an absolute 16 ε on O(1) terms
+        rel = max(self.eps_g**0.75, 4 * self.f_noise * max(1.0, 1.0 / max(abs(self.f0), 1e-300)))
         floor = (
-            16 * self.eps_g * (float(np.sum(np.abs(gw))) + self.tau * float(np.sum(np.abs(w))))
+            rel * float(np.sum(np.abs(gw)))
+            + 16 * self.eps_g * self.tau * float(np.sum(np.abs(w)))
             + self.atol * float(np.sum(np.abs(w)))
             + self.rtol * max(abs(claimed), abs(value))
         )
@@ -312,6 +319,7 @@ def cross_check(ch: ProbeChecker, rng: np.random.Generator) -> None:
         central = numeric.central(ch.ev, ch.x, d, f0=ch.f0)
     except ProbeError:
         return
+    ch.f_noise = central.noise
     w = d.ravel()
     p = ch.judge(everything, w, central.value, central.error)
     gap = abs(est.value - central.value)

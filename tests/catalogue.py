@@ -84,18 +84,24 @@ def _mse_sigmoid_grad(Z: Array, Y: Array) -> Array:
 
 
 def focal(Z: Array, Y: Array, gamma: float = 2.0) -> Any:
-    """Binary focal loss  −(1/m) Σ (1 − p_t)^γ log p_t,  p_t = σ(z) for y = 1, 1 − σ(z) else."""
-    A = 1 / (1 + np.exp(-Z))
-    pt = Y * A + (1 - Y) * (1 - A)
-    return -np.sum((1 - pt) ** gamma * np.log(pt)) / Z.shape[1]
+    """Binary focal loss  −(1/m) Σ (1 − p_t)^γ log p_t,  p_t = y σ(z) + (1 − y) σ(−z).
+
+    Written without cancellation: σ(−z) = 1/(1 + e^z) rather than 1 − σ(z), and
+    1 − p_t = y σ(−z) + (1 − y) σ(z). (With 1 − σ(z) the loss itself loses all its digits
+    for z ≳ 15, and no gradient can match the loss as computed.)"""
+    s_pos, s_neg = 1 / (1 + np.exp(-Z)), 1 / (1 + np.exp(Z))
+    pt = Y * s_pos + (1 - Y) * s_neg
+    one_minus_pt = Y * s_neg + (1 - Y) * s_pos
+    return -np.sum(one_minus_pt**gamma * np.log(pt)) / Z.shape[1]
 
 
 def _focal_grad(Z: Array, Y: Array, gamma: float = 2.0, bug: bool = False) -> Array:
-    A = sigmoid(Z)
-    pt = Y * A + (1 - Y) * (1 - A)
-    dpt_dz = (2 * Y - 1) * A * (1 - A)
+    s_pos, s_neg = sigmoid(Z), sigmoid(-Z)
+    pt = Y * s_pos + (1 - Y) * s_neg
+    one_minus_pt = Y * s_neg + (1 - Y) * s_pos
+    dpt_dz = (2 * Y - 1) * s_pos * s_neg
     sign = 1.0 if bug else -1.0  # the bug: the derivative of (1 − p_t)^γ with the wrong sign
-    dJ_dpt = -(sign * gamma * (1 - pt) ** (gamma - 1) * np.log(pt) + (1 - pt) ** gamma / pt)
+    dJ_dpt = -(sign * gamma * one_minus_pt ** (gamma - 1) * np.log(pt) + one_minus_pt**gamma / pt)
     return dJ_dpt * dpt_dz / Z.shape[1]
 
 
