@@ -3,17 +3,32 @@
 Three independent witnesses agree on every derivative: closed forms (:mod:`nnderiv.formulas`),
 symbolic derivations (:mod:`nnderiv.symbolic`) and finite differences
 (:func:`nnderiv.check_gradient`).
+
+The public names below are imported on first use (PEP 562), so that ``import nnderiv.plugin``
+— which pytest does at start-up — loads neither numpy nor hypothesis.
 """
 
 from __future__ import annotations
 
-from . import formulas, strategies
-from .check import EntryCheck, GradientReport, assert_gradient, check_gradient
-from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
-from .formulas import LOSSES
-from .verify import VerificationResult, verify_gradient
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_WHERE = {
+    "LOSSES": "formulas",
+    "EntryCheck": "check",
+    "GradientReport": "check",
+    "assert_gradient": "check",
+    "check_gradient": "check",
+    "GradientMismatch": "errors",
+    "InconclusiveWarning": "errors",
+    "InvalidArgument": "errors",
+    "ProbeError": "errors",
+    "VerificationResult": "verify",
+    "verify_gradient": "verify",
+}
+_MODULES = ("formulas", "strategies", "symbolic")
 
 __all__ = [
     "LOSSES",
@@ -29,5 +44,28 @@ __all__ = [
     "check_gradient",
     "formulas",
     "strategies",
+    "symbolic",
     "verify_gradient",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nnderiv' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from . import formulas, strategies, symbolic
+    from .check import EntryCheck, GradientReport, assert_gradient, check_gradient
+    from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
+    from .formulas import LOSSES
+    from .verify import VerificationResult, verify_gradient
