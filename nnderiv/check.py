@@ -115,19 +115,25 @@ class GradientReport:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_x(x: Any) -> FloatArray:
+def _as_real_array(value: Any, name: str, what: str) -> FloatArray:
+    """``value`` as a non-empty, finite, real floating array (ints and bools promoted)."""
     try:
-        arr = np.asarray(x)
+        arr = np.asarray(value)
     except Exception as exc:
-        raise InvalidArgument(
-            f"Expected x to be an array of floats but could not convert it: {exc}"
-        ) from exc
+        raise InvalidArgument(f"Expected {what} but could not convert it: {exc}") from exc
     if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
         arr = arr.astype(np.float64)
     if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.floating):
-        raise InvalidArgument(f"Expected x to be a real floating array but got x.dtype={arr.dtype}")
+        raise InvalidArgument(f"Expected {what} of real floats but got {name}.dtype={arr.dtype}")
     if arr.size == 0:
-        raise InvalidArgument(f"Expected x to have at least one entry but got shape {arr.shape}")
+        raise InvalidArgument(
+            f"Expected {name} to have at least one entry but got shape {arr.shape}"
+        )
+    return arr
+
+
+def _as_x(x: Any) -> FloatArray:
+    arr = _as_real_array(x, "x", "x to be an array")
     _check_finite(arr, "x")
     return arr
 
@@ -143,18 +149,7 @@ def _check_finite(arr: npt.NDArray[Any], name: str) -> None:
 
 
 def _as_grad(g: Any, x: FloatArray) -> FloatArray:
-    try:
-        arr = np.asarray(g)
-    except Exception as exc:
-        raise InvalidArgument(
-            f"Expected grad(x, *args) to return an array but could not convert it: {exc}"
-        ) from exc
-    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float64)
-    if np.iscomplexobj(arr) or not np.issubdtype(arr.dtype, np.floating):
-        raise InvalidArgument(
-            f"Expected grad(x, *args) to return real floats but got dtype={arr.dtype}"
-        )
+    arr = _as_real_array(g, "grad", "grad(x, *args) to return an array")
     if arr.shape != x.shape:
         hint = ""
         if arr.ndim == 2 and x.ndim == 2 and arr.shape == x.shape[::-1]:

@@ -191,28 +191,10 @@ class ProbeChecker:
         lo, hi = sorted((left, right))
         slack = K_ERROR * max(right_err, left_err) + p.floor
         if lo - slack <= p.claimed <= hi + slack:
-            return Probe(
-                p.support,
-                p.weights,
-                p.claimed,
-                p.value,
-                p.error,
-                p.floor,
-                p.ref,
-                "subgradient",
-                f"kink: one-sided slopes {left / _w(p):.6g} and {right / _w(p):.6g}",
-            )
-        return Probe(
-            p.support,
-            p.weights,
-            p.claimed,
-            p.value,
-            p.error,
-            p.floor,
-            p.ref,
-            "disagree",
-            f"kink: claimed value outside the one-sided slopes {lo / _w(p):.6g}…{hi / _w(p):.6g}",
-        )
+            note = f"kink: one-sided slopes {left / _w(p):.6g} and {right / _w(p):.6g}"
+            return dataclasses.replace(p, verdict="subgradient", note=note)
+        note = f"kink: claimed value outside the one-sided slopes {lo / _w(p):.6g}…{hi / _w(p):.6g}"
+        return dataclasses.replace(p, verdict="disagree", note=note)
 
     # -- strategies ----------------------------------------------------------------------------
     def entrywise(self) -> list[Probe]:
