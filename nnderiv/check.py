@@ -144,7 +144,7 @@ def _check_finite(arr: npt.NDArray[Any], name: str) -> None:
         idx = tuple(int(k) for k in np.argwhere(bad)[0])
         raise InvalidArgument(
             f"Expected finite values in {name} but got "
-            f"{name}[{', '.join(map(str, idx))}]={arr[idx]!r}"
+            f"{name}[{', '.join(map(str, idx))}]={float(arr[idx])!r}"
         )
 
 
@@ -169,7 +169,8 @@ def _call_at_x(fun: Callable[..., Any], x: FloatArray, args: Sequence[Any], name
         return fun(x, *args)
     except Exception as exc:
         raise ProbeError(
-            f"{name}(x, *args) raised at x itself (no step): {type(exc).__name__}: {exc}"
+            f"{name} raised when called at x itself (before any finite-difference step): "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
@@ -231,12 +232,14 @@ def check_gradient(
             raise InvalidArgument(
                 f"Expected {label} to be a finite number >= 0 but got {label}={value!r}"
             )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidArgument(f"Expected seed to be an integer >= 0 but got seed={seed!r}")
     x_in = _as_x(x)
     x64 = x_in.astype(np.float64)
-    f0 = numeric.to_scalar(_call_at_x(fun, x64, args, name), name)
+    f0 = numeric.to_scalar(_call_at_x(fun, x64, args, f"fun ({name})"), name)
     if not math.isfinite(f0):
         raise InvalidArgument(f"Expected {name}(x, *args) to be finite at x but got {f0!r}")
-    g_raw = _call_at_x(grad, x64, args, getattr(grad, "__name__", "grad"))
+    g_raw = _call_at_x(grad, x64, args, f"grad ({getattr(grad, '__name__', 'grad')})")
     g = _as_grad(g_raw, x_in)
     eps_g = float(np.finfo(g.dtype).eps)
     eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps) if x_in.dtype.itemsize < 8 else eps_g)

@@ -229,6 +229,16 @@ def _shape(text: str) -> tuple[int, int]:
     return n, m
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0 but got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0 but got {text!r}")
+    return value
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_gradient
     from .formulas import get_loss
@@ -259,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = ", ".join(LOSSES)
 
     p = sub.add_parser("selfcheck", help="prove and check every registered loss three ways")
-    p.add_argument("--seed", type=int, default=0, help="seed of the finite-difference inputs")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the finite-difference inputs")
     p.set_defaults(func=cmd_selfcheck)
 
     p = sub.add_parser("check", help="check your own loss and gradient on drawn inputs")
@@ -268,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, choices=list(LOSSES), help="what inputs to draw")
     p.add_argument("--wrt", choices=["A", "Z"], default="Z", help="x is A (probabilities) or Z")
     p.add_argument("--shape", type=_shape, metavar="N,M", help="default 1,8 (binary) or 4,8")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--method", choices=["auto", "complex", "central"], default="auto")
     p.add_argument("--strategy", choices=["auto", "entrywise", "probes"], default="auto")
     p.set_defaults(func=cmd_check)
@@ -294,4 +304,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (InvalidArgument, ProbeError) as exc:
         print(f"nnderiv: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never a traceback: one line, and how to get the details
+        import os
+
+        if os.environ.get("NNDERIV_TRACEBACK"):
+            raise
+        print(
+            f"nnderiv: error: {type(exc).__name__}: {exc} "
+            "(set NNDERIV_TRACEBACK=1 to see the traceback)",
+            file=sys.stderr,
+        )
         return 2

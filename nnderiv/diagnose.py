@@ -83,16 +83,41 @@ def _labels(ch: ProbeChecker) -> list[npt.NDArray[np.float64]]:
 
 
 def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
-    """A sentence naming the most likely bug, from the single-entry checks of a failed check."""
+    """A sentence naming the most likely bug, from the single-entry checks of a failed check.
+
+    A pattern is named only on evidence: entries whose numeric value is precise (not at a kink,
+    error bound under 0.1 % of the value), and — for the activation and softmax patterns — an
+    ``x`` that is not degenerate (its checked entries not all equal), since at such points many
+    patterns coincide. Otherwise the wrong entries are listed."""
     ks, claimed, numeric, bound, bad = _table(ch, singles)
     shape = ch.x.shape
     sig = numeric != 0
+    precise = (bound <= 1e-3 * np.maximum(np.abs(numeric), np.abs(claimed))) & np.array(
+        [not p.note.startswith("kink") for p in singles], dtype=bool
+    )
+    kinks = [p for p in singles if p.verdict == "disagree" and p.note.startswith("kink")]
+    if kinks:
+        shown = ", ".join(str(ch.index(int(p.support[0]))) for p in kinks[:5])
+        return (
+            f"at kinks ({shown}) the claimed value lies outside the one-sided slopes: it is no "
+            "subgradient there" + ("" if len(kinks) == int(bad.sum()) else "; other entries too")
+        )
+    ks, claimed, numeric, bound, bad = (
+        ks[precise],
+        claimed[precise],
+        numeric[precise],
+        bound[precise],
+        bad[precise],
+    )
+    sig = sig[precise]
     big = np.abs(numeric) > 4 * bound
-    if big.sum() >= 2 and bad.all():
+    if big.sum() >= 2 and bad.all() and len(bad) >= 2:
         r = float(np.median(claimed[big] / numeric[big]))
         if _holds(claimed, r * numeric, bound * (1 + abs(r))):
             return _name_ratio(r, shape)
-    if ch.x.ndim == 2:
+    xs = ch.x.ravel()[ks]
+    varied = len(ks) >= 2 and float(np.ptp(xs)) > 0
+    if ch.x.ndim == 2 and varied:
         transposed = _transposed(ch, ks, claimed, numeric, bound)
         if transposed:
             return transposed
@@ -112,7 +137,7 @@ def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
                     "∂J/∂A returned where ∂J/∂Z was meant: pushed through the softmax backward "
                     "A ⊙ (dA − 1 1ᵀ(dA ⊙ A)) the claimed gradient matches"
                 )
-            for Y in _labels(ch):
+            for Y in _labels(ch) if shape[1] >= 2 else []:
                 found = _softmax_label_bugs(x, Y, A, full, pos, numeric, bound)
                 if found:
                     return found

@@ -89,7 +89,7 @@ def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
         raise InvalidArgument(
-            f"Expected finite values in {name} but got {name}{_where(idx)}={arr[idx]!r}"
+            f"Expected finite values in {name} but got {name}{_where(idx)}={float(arr[idx])!r}"
         )
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
@@ -276,14 +276,14 @@ class Loss:
             if idx is not None:
                 raise InvalidArgument(
                     f"Expected labels in [0, 1] for the {self.name} loss "
-                    f"but got Y{_where(idx)}={Yf[idx]!r}"
+                    f"but got Y{_where(idx)}={float(Yf[idx])!r}"
                 )
         else:
             idx = _first_bad(Yf < 0)
             if idx is not None:
                 raise InvalidArgument(
                     f"Expected non-negative labels for the {self.name} loss "
-                    f"but got Y{_where(idx)}={Yf[idx]!r}"
+                    f"but got Y{_where(idx)}={float(Yf[idx])!r}"
                 )
         return Yf
 
@@ -295,7 +295,7 @@ class Loss:
         if idx is not None:
             interval = "the closed interval [0, 1]" if closed else "the open interval (0, 1)"
             raise InvalidArgument(
-                f"Expected probabilities A in {interval} but got A{_where(idx)}={Af[idx]!r}"
+                f"Expected probabilities A in {interval} but got A{_where(idx)}={float(Af[idx])!r}"
             )
         return Af
 

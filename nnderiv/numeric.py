@@ -148,6 +148,11 @@ def to_scalar(value: Any, name: str) -> float:
         raise InvalidArgument(
             f"Expected {name}(x, *args) to return a real scalar but got {arr.reshape(()).item()!r}"
         )
+    if arr.dtype.kind not in "iuf":
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a real number but got {value!r} "
+            f"(type={type(value).__name__})"
+        )
     try:
         return float(arr.reshape(()))
     except (TypeError, ValueError) as exc:
@@ -248,11 +253,20 @@ def _find_step(
 
 
 def central(
-    ev: Evaluator, x: FloatArray, d: FloatArray, *, f0: float | None = None, h: float | None = None
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    *,
+    f0: float | None = None,
+    h: float | None = None,
+    coarse: bool = False,
 ) -> Estimate:
     """Central differences at ``h, h/2, h/4`` with two Richardson levels and an error estimate.
 
-    Falls back to :func:`one_sided` when one side is non-finite at every step.
+    Falls back to :func:`one_sided` when one side is non-finite at every step. ``coarse=True``
+    (``f`` is known to round its values to a grid, e.g. it did not change at smaller steps):
+    the smallest non-zero difference between the samples is taken as the noise, and the step
+    is not refined downwards.
     """
     start = ev.evaluations
     if f0 is None:
@@ -264,7 +278,10 @@ def central(
         return Estimate(
             est.value, est.error, est.step, est.method, ev.evaluations - start, note, est.noise
         )
-    best = _refine(lambda t: _central_richardson(ev, x, d, f0, t), step)
+    if coarse:
+        best = _central_richardson(ev, x, d, f0, step, coarse=True)
+    else:
+        best = _refine(lambda t: _central_richardson(ev, x, d, f0, t), step)
     return Estimate(
         best.value,
         best.error,
@@ -306,7 +323,7 @@ def _refine(run: Callable[[float], Estimate], step: float) -> Estimate:
 
 
 def _central_richardson(
-    ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, step: float
+    ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, step: float, coarse: bool = False
 ) -> Estimate:
     D = []
     fmax = abs(f0)
@@ -330,7 +347,15 @@ def _central_richardson(
         D.append((fp - fm) / (tp + tm))
     R1 = (4 * D[1] - D[0]) / 3
     R2 = (4 * D[2] - D[1]) / 3
-    noise = max(ev.eps * fmax, _noise_from_fourth_differences(values), _quantum(values))
+    noise = max(
+        ev.eps * fmax,
+        _noise_from_fourth_differences(values),
+        _quantum(values),
+        _binary_grid(values, ev.eps * fmax),
+    )
+    if coarse:
+        distinct = sorted(set(values.values()))
+        noise = max(noise, min((b - a for a, b in itertools.pairwise(distinct)), default=0.0))
     rounding = 8.0 * noise / step
     err = abs(R2 - R1) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2)
     flat = len(set(values.values())) == 1  # f did not change at all at this step
@@ -353,6 +378,24 @@ def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
     R2 = 2 * D[2] - D[1]
     value = (4 * R2 - R1) / 3
     return value, abs(value - R2) + rounding
+
+
+def _binary_grid(v: dict[int, float], resolution: float) -> float:
+    """The spacing of a coarse binary grid the samples all lie on, or 0.
+
+    ``(1e15 + s) − 1e15`` returns multiples of 0.125: every sample is an integer multiple of one
+    power of two far above the loss's own resolution ε|f|. (A smooth loss's samples are not,
+    except by a coincidence of measure zero; a linear loss's differences are multiples of
+    ``g·h/4`` — not a power of two — so it is not mistaken for one.)"""
+    distinct = sorted(set(v.values()))
+    if len(distinct) < 2:
+        return 0.0
+    q = min(b - a for a, b in itertools.pairwise(distinct))
+    if q <= 1e3 * resolution or math.frexp(q)[0] != 0.5:
+        return 0.0
+    if all(float(val / q).is_integer() for val in distinct):
+        return q
+    return 0.0
 
 
 def _quantum(v: dict[int, float]) -> float:

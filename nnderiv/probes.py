@@ -88,7 +88,7 @@ class ProbeChecker:
         self.tau = float(np.max(np.abs(g))) + max(1.0, abs(f0)) / size
         self.gscale = float(np.sqrt(np.mean(g**2))) or self.tau
         self.first_probe: tuple[FloatArray, numeric.Estimate] | None = None
-        self.f_noise = 0.0  # the loss's measured noise (cross-check), when complex step is used
+        self.loss_rel = 0.0  # relative cancellation seen in the loss (cross-check; complex step)
 
     # -- one probe -----------------------------------------------------------------------------
     def direction(self, support: npt.NDArray[np.intp], v: FloatArray) -> FloatArray:
@@ -115,7 +115,7 @@ class ProbeChecker:
         # cancellation in the user's formula (1 − a for a near 1, …) up to ε^(-1/4) times,
         # i.e. a relative ε^(3/4) (1.8e-12 in float64) — or more when the loss itself shows
         # that much cancellation (its measured noise) — plus an absolute 16 ε on O(1) terms
-        rel = max(self.eps_g**0.75, 4 * self.f_noise * max(1.0, 1.0 / max(abs(self.f0), 1e-300)))
+        rel = max(self.eps_g**0.75, min(self.loss_rel, SQRT_EPS))
         floor = (
             rel * float(np.sum(np.abs(gw)))
             + 16 * self.eps_g * self.tau * float(np.sum(np.abs(w)))
@@ -164,6 +164,8 @@ class ProbeChecker:
         if p.verdict == "agree":
             return p
         if self.engine != "complex":
+            if est.note == numeric.FLAT:
+                return self.unflatten(p, d, support, w)
             return self.kink(p, est.sides)
         if p.verdict != "disagree" or not confirm:
             return p
@@ -176,6 +178,24 @@ class ProbeChecker:
         if contradicted and central.error <= RELIABLE * p.ref:
             raise ComplexStepBroken(f"complex step disagreed with central differences along {what}")
         return p  # central differences are consistent with the complex step: its verdict stands
+
+    def unflatten(
+        self, p: Probe, d: FloatArray, support: npt.NDArray[np.intp], w: FloatArray
+    ) -> Probe:
+        """``f`` did not change at all at the steps used: that is no evidence of a zero slope
+        when ``f`` is coarse (rounded to a grid far above ε|f|). Larger steps (×64, ×4096)
+        until ``f`` changes; the estimate there (with the grid as its noise) decides."""
+        assert p.estimate is not None
+        step = p.estimate.step
+        for factor in (64.0, 4096.0):
+            try:
+                est = numeric.central(self.ev, self.x, d, f0=self.f0, h=step * factor, coarse=True)
+            except ProbeError:
+                break
+            if est.note != numeric.FLAT:
+                q = self.judge(support, w, est.value, est.error, "f changed only at larger steps")
+                return dataclasses.replace(q, estimate=est)
+        return p
 
     def kink(self, p: Probe, sides: Any) -> Probe:
         """At a disagreement: one-sided slopes; a kink with the claim between them passes.
@@ -301,7 +321,10 @@ def cross_check(ch: ProbeChecker, rng: np.random.Generator) -> None:
         central = numeric.central(ch.ev, ch.x, d, f0=ch.f0)
     except ProbeError:
         return
-    ch.f_noise = central.noise
+    # a loss that carries noise σ well above ε|f| was computed with cancellation; the claimed
+    # gradient, computed from the same intermediates, may carry a relative error of about
+    # σ / min(|f|, 1) — capped at √ε by the caller, and ignored when f(x) is 0
+    ch.loss_rel = 4 * central.noise / min(abs(ch.f0), 1.0) if ch.f0 != 0 else 0.0
     w = d.ravel()
     p = ch.judge(everything, w, central.value, central.error)
     gap = abs(est.value - central.value)

@@ -119,6 +119,14 @@ def verify_gradient(
     if inputs is None:
         raise InvalidArgument("Expected inputs: a hypothesis strategy or one concrete input")
     if not isinstance(inputs, SearchStrategy):
+        if isinstance(inputs, (str, bytes)) or not (
+            isinstance(inputs, (tuple, np.ndarray, list)) or hasattr(inputs, "__array__")
+        ):
+            raise InvalidArgument(
+                "Expected inputs to be a hypothesis strategy (e.g. nnderiv.strategies."
+                "loss_inputs(...)) or one example x or (x, *args) but got "
+                f"{inputs!r} (type={type(inputs).__name__})"
+            )
         report = _check_one(fun, grad, inputs, options)
         _note_inconclusive(report)
         return VerificationResult(

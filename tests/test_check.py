@@ -267,7 +267,7 @@ BAD = [
         lambda x: np.array([1.0, np.inf]),
         [1.0, 2.0],
         InvalidArgument,
-        "finite values in grad but got grad[1]=np.float64(inf)",
+        "finite values in grad but got grad[1]=inf",
     ),
     (
         "complex x",
@@ -285,7 +285,7 @@ BAD = [
         lambda x: x,
         [1.0],
         ProbeError,
-        "raised at x itself (no step): ZeroDivisionError",
+        "raised when called at x itself (before any finite-difference step): ZeroDivisionError",
     ),
     (
         "fun raising at every step",
@@ -328,3 +328,54 @@ def test_no_warnings_leak_from_probing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_gradient(case.fun, case.grad, case.x, *case.args)
+
+
+# --- regressions from a new-user review ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fun", "grad", "x"),
+    [
+        (lambda z: np.sum(z**2) - 2.0, lambda z: 10 * z, np.array([[1.0, -1.0]])),  # f(x) = 0
+        (lambda z: np.sum(z), lambda z: 3 + 0 * z, np.array([[1.0, -1.0]])),
+        (lambda z: np.sum(np.maximum(z, 0)), lambda z: 5 + 0 * z, np.zeros((2, 3))),
+        (lambda z: np.sum(z**2), lambda z: 3 * z + 1, np.zeros((2, 2))),  # x = 0, f = 0
+    ],
+    ids=["loss 0 at x", "sum to 0", "relu at 0 with loss 0", "x = 0"],
+)
+@pytest.mark.parametrize("method", ["auto", "central"])
+def test_a_wrong_gradient_fails_when_the_loss_is_zero_at_x(
+    fun: Any, grad: Any, x: Any, method: str
+) -> None:
+    report = check_gradient(fun, grad, x, method=method)
+    assert report.status == "fail", str(report)
+    assert all(e.bound < 1.0 + abs(e.claimed) + abs(e.numeric) for e in report.entries)
+
+
+def test_no_pattern_is_named_at_kinks_or_degenerate_points() -> None:
+    relu = lambda z: np.sum(np.maximum(z, 0))  # noqa: E731
+    report = check_gradient(relu, lambda z: 5 + 0 * z, np.zeros((2, 3)), method="central")
+    assert "σ'" not in report.diagnosis and "softmax" not in report.diagnosis
+    assert "outside the one-sided slopes" in report.diagnosis
+
+    def hinge(z: Any, y: Any) -> float:  # multiclass hinge, no softmax anywhere
+        correct = np.sum(z * y, axis=0, keepdims=True)
+        return float(np.sum(np.maximum(0.0, 1.0 + z - correct) * (1 - y)) / z.shape[1])
+
+    def hinge_grad_wrong(z: Any, y: Any) -> Any:
+        return np.ones_like(z) / z.shape[1]
+
+    report = check_gradient(hinge, hinge_grad_wrong, np.zeros((2, 1)), np.array([[1.0], [0.0]]))
+    assert report.status == "fail"
+    assert "softmax" not in report.diagnosis
+
+
+def test_a_loss_returning_a_string_is_bad_input() -> None:
+    with pytest.raises(InvalidArgument, match="to return a real number but got '1'"):
+        check_gradient(lambda x: "1", lambda x: x, [1.0])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_bad_seed(seed: Any) -> None:
+    with pytest.raises(InvalidArgument, match="seed to be an integer >= 0"):
+        check_gradient(lambda x: float(np.sum(x)), np.ones_like, [1.0], seed=seed)

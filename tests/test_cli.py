@@ -110,6 +110,8 @@ def test_verify_steps_json_and_toml(capsys: pytest.CaptureFixture[str], tmp_path
         ('{"u7": "1"}', "but got 'u7'"),
         ("{\"u4\": \"__import__('os').system('touch PWNED')\"}", "Refused in the claim for u4"),
         ('{"u4": "-1/"}', "Could not parse the claim for u4"),
+        ('{"u4": "1e400"}', "(not finite)"),
+        ("{}", "Expected at least one claim"),
     ],
 )
 def test_verify_steps_bad_files_exit_2(
@@ -198,3 +200,27 @@ def test_check_usage_errors_exit_2(
     _, err = capsys.readouterr()
     assert code == 2
     assert message in err and "Traceback" not in err
+
+
+def test_a_claim_that_overflows_sympy_is_undecided_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = '{"u4": "exp(exp(exp(exp(exp(m)))))"}'
+    code, out, err = run(capsys, "verify-steps", "binary", _claims(tmp_path, "c.json", text))
+    assert code in (1, 3)
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["selfcheck", "--seed", "-1"], ["check", "a:b", "a:c", "--task", "binary", "--seed", "-5"]],
+)
+def test_negative_seed_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2 and "expected an integer >= 0" in err

@@ -239,37 +239,37 @@ BAD_INPUTS = [
     (
         "A equal to 1",
         lambda: binary.grad_A(np.array([[0.2, 1.0, 0.5]]), GOOD_Y),
-        "open interval (0, 1) but got A[0, 1]=np.float64(1.0)",
+        "open interval (0, 1) but got A[0, 1]=1.0",
     ),
     (
         "A negative",
         lambda: multilabel.cost(np.array([[0.2], [-0.1]]), np.zeros((2, 1))),
-        "A[1, 0]=np.float64(-0.1)",
+        "A[1, 0]=-0.1",
     ),
     (
         "A above 1 for grad_Z",
         lambda: binary.grad_Z(np.array([[0.2, 1.5, 0.5]]), GOOD_Y),
-        "closed interval [0, 1] but got A[0, 1]=np.float64(1.5)",
+        "closed interval [0, 1] but got A[0, 1]=1.5",
     ),
     (
         "NaN in A",
         lambda: binary.cost(np.array([[0.2, np.nan, 0.5]]), GOOD_Y),
-        "finite values in A but got A[0, 1]=np.float64(nan)",
+        "finite values in A but got A[0, 1]=nan",
     ),
     (
         "inf in Z",
         lambda: multiclass.cost_from_logits(np.array([[0.0, 1.0], [np.inf, 0.0]]), np.eye(2)),
-        "finite values in Z but got Z[1, 0]=np.float64(inf)",
+        "finite values in Z but got Z[1, 0]=inf",
     ),
     (
         "label above 1",
         lambda: binary.cost(GOOD_A, np.array([[1.0, 0.0, 1.5]])),
-        "labels in [0, 1] for the binary loss but got Y[0, 2]=np.float64(1.5)",
+        "labels in [0, 1] for the binary loss but got Y[0, 2]=1.5",
     ),
     (
         "negative multiclass label",
         lambda: multiclass.grad_A(A3, np.array([[1.0, 0], [0, 1], [-1, 0]])),
-        "non-negative labels for the multiclass loss but got Y[2, 0]=np.float64(-1.0)",
+        "non-negative labels for the multiclass loss but got Y[2, 0]=-1.0",
     ),
     (
         "column off the simplex",

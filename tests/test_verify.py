@@ -76,8 +76,8 @@ def test_a_correct_custom_loss_passes_and_counts_examples() -> None:
 
 
 def test_inconclusive_examples_are_reported_not_failed() -> None:
-    def coarse(x: Any, y: Any) -> float:  # (1e13 + s) − 1e13: too coarse to decide
-        return float((1e13 + np.sum(x**2)) - 1e13)
+    def coarse(x: Any, y: Any) -> float:  # (1e15 + s) − 1e15 rounds s to 0.125: too coarse
+        return float((1e15 + np.sum(x**2)) - 1e15)
 
     result = verify_gradient(
         coarse, lambda x, y: 2 * x, nst.loss_inputs("binary", wrt="Z"), max_examples=10, seed=0
@@ -124,6 +124,7 @@ def test_inside_given_a_wrong_gradient_raises_with_the_input() -> None:
         ({"fun": 3, "grad": bce_grad}, "Expected fun and grad to be callables"),
         ({"max_examples": 0}, "max_examples >= 1"),
         ({"inputs": None}, "Expected inputs"),
+        ({"inputs": "not a strategy"}, "Expected inputs to be a hypothesis strategy"),
     ],
 )
 def test_bad_verify_arguments(kwargs: dict[str, Any], message: str) -> None:

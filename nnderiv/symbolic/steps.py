@@ -9,6 +9,7 @@ into sympy *without evaluating anything* — only numbers, ``m``, ``n``, ``a[j,i
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -80,6 +81,8 @@ class _Builder:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.refuse(f"the constant {node.value!r}")
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise self.refuse(f"the number {ast.unparse(node)} (not finite)")
             return (
                 sp.Rational(str(node.value))
                 if isinstance(node.value, float)
@@ -167,7 +170,7 @@ class StepReport:
         return all(line.status in ("correct", "unclaimed") for line in self.lines)
 
     def __str__(self) -> str:
-        width = max(len(ln.claimed or "") for ln in self.lines) if self.lines else 0
+        width = max([len("(not claimed)"), *(len(ln.claimed or "") for ln in self.lines)])
         rows = [f"Step check for the {self.task} graph:"]
         for ln in self.lines:
             claim = ln.claimed if ln.claimed is not None else "(not claimed)"
@@ -198,6 +201,11 @@ def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
         raise InvalidArgument(
             f"Expected claims to be a mapping of node names to expressions but got "
             f"{type(claims).__name__}"
+        )
+    if not claims:
+        raise InvalidArgument(
+            f'Expected at least one claim, e.g. {{"u1": "..."}}, for the nodes '
+            f"{', '.join(graph.names)} but got none"
         )
     for name in claims:
         graph.node(str(name))  # unknown node: InvalidArgument listing the known ones
