@@ -63,6 +63,8 @@ class Probe:
 
 
 class ProbeChecker:
+    """Runs the probes of one check: ``x``, the claimed ``g``, the engine and the tolerances."""
+
     def __init__(
         self,
         fun: Callable[..., Any],
@@ -249,7 +251,7 @@ class ProbeChecker:
         remaining = everything
         clean = False
         while bad is not None and len(leaves) < max_bad:
-            leaf = self.localise(bad, rng)
+            leaf = self.localise(bad)
             leaves.append(leaf)
             if leaf.verdict != "disagree":
                 break
@@ -262,7 +264,8 @@ class ProbeChecker:
             clean = rest.verdict == "agree"
         return leaves, randoms, clean
 
-    def localise(self, parent: Probe, rng: np.random.Generator) -> Probe:
+    def localise(self, parent: Probe) -> Probe:
+        """Bisect a disagreeing probe down to one entry (the other half inferred by linearity)."""
         while parent.support.size > 1:
             half = parent.support.size // 2
             s1 = parent.support[:half]

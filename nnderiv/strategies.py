@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .errors import InvalidArgument
-from .formulas import LOSSES, Loss, get_loss
+from .formulas import Loss, get_loss
 
 __all__ = ["labels", "logits", "loss_inputs", "probabilities", "shapes"]
 
@@ -283,6 +283,3 @@ def loss_inputs(
         return pairs()
 
     return st.deferred(build)
-
-
-TASKS: tuple[str, ...] = tuple(LOSSES)
