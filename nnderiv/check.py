@@ -36,6 +36,7 @@ from . import numeric
 from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
 from .probes import (
     ENTRYWISE_MAX,
+    KINK_ENTRYWISE_MAX,
     RANDOM_PROBES,
     ComplexStepBroken,
     Probe,
@@ -252,6 +253,9 @@ def check_gradient(
         rng = np.random.default_rng(seed)
         if engine == "complex":
             cross_check(ch, rng)
+        elif _reads_x_coarsely(ch, rng):
+            ch.ev.x_eps = float(np.finfo(np.float32).eps)
+            why += "; fun reads x at float32 precision (a change of x by 1e-10 did not move it)"
         return _assemble(ch, rng, use_entrywise, engine, why, seed, name, max_bad)
 
     if method == "central":
@@ -320,11 +324,29 @@ def _assemble(
         # spot checks: for the report on a pass, and for the diagnosis of a widespread error;
         # none when every wrong entry was localised and a probe over the rest agreed
         spots = 0 if clean else (4 if leaves else 3)
-        singles = leaves + ch.spot_checks(rng, spots, extra if spots else [], found)
         how = (
             f"up to {RANDOM_PROBES} random signed probes over all {size} entries, then "
             "bisection over blocks to localise wrong entries, plus single-entry spot checks"
         )
+        kinked = ch.kink_switch or any(r.verdict == "subgradient" for r in randoms)
+        if kinked and not leaves and size <= KINK_ENTRYWISE_MAX:
+            # a probe through kinks only bounds the sum of the slopes: an error can hide inside
+            # that interval, so every entry is checked on its own (central differences)
+            ch.engine = "central"
+            singles = ch.entrywise()
+            how += (
+                f"; the probes crossed kinks, so all {size} entries were then checked one by "
+                "one with central differences"
+            )
+        else:
+            singles = leaves + ch.spot_checks(rng, spots, extra if spots else [], found)
+            if kinked:
+                how += "; the probes crossed kinks: central differences from there on" + (
+                    ""
+                    if leaves
+                    else f" (x is too large, > {KINK_ENTRYWISE_MAX} entries, "
+                    "for an entry-by-entry check: use strategy='entrywise')"
+                )
         checked = f"{len(randoms)} random probes, {len(singles)} single entries"
         if clean:
             checked += ", then a random probe over all the other entries (agrees)"
@@ -386,3 +408,20 @@ def _entry(ch: ProbeChecker, p: Probe) -> EntryCheck:
     return EntryCheck(
         ch.index(k), float(ch.flat_g[k]), p.value / w, p.allowed / abs(w), p.verdict, p.note
     )
+
+
+def _reads_x_coarsely(ch: ProbeChecker, rng: np.random.Generator) -> bool:
+    """Does fun round x (to float32, say) before using it? Two evaluations along random signs:
+    a step of relative 2⁻²⁰ (above float32's resolution) measures the slope, a step of 2⁻³³
+    (below it, far above float64's) must then move f by 2⁻¹³ of that. A loss that rounds x to
+    float32 moves by 0, or by a jump where an entry crosses a rounding boundary."""
+    everything = np.arange(ch.x.size)
+    d = ch.direction(everything, rng.choice([-1.0, 1.0], size=ch.x.size))
+    ch.ev.probe = "the input-precision test"
+    far, near = ch.ev(ch.x + d * 2.0**-20), ch.ev(ch.x + d * 2.0**-33)
+    if not (math.isfinite(far) and math.isfinite(near)):
+        return False
+    predicted = (far - ch.f0) * 2.0**-13
+    if abs(predicted) <= 64 * float(np.finfo(np.float64).eps) * max(abs(ch.f0), abs(far)):
+        return False  # the change would be invisible at float64 anyway: no information
+    return abs((near - ch.f0) - predicted) > 0.5 * abs(predicted)

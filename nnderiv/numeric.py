@@ -96,6 +96,9 @@ class Evaluator:
         self._all_float32 = True
         self.probe = ""  # a description of the current probe, for error messages
         self.last_exception: BaseException | None = None
+        # relative resolution at which fun reads x: 0 (full float64), or float32's ε when the
+        # loss rounds its input (x.astype(np.float32)); a step's displacement is then uncertain
+        self.x_eps = 0.0
 
     @property
     def eps(self) -> float:
@@ -207,6 +210,14 @@ def complex_step(
     return Estimate(slope, err, h, "complex-step", 1)
 
 
+def _input_rounding(ev: Evaluator, x: FloatArray, d: FloatArray, t: float) -> float:
+    """Relative uncertainty of a step ``t d`` when fun rounds x to ``ev.x_eps``."""
+    if ev.x_eps == 0.0:
+        return 0.0
+    nz = d != 0
+    return float(np.max(ev.x_eps * np.abs(x[nz]) / np.abs(t * d[nz])))
+
+
 def _step_taken(x: FloatArray, xs: FloatArray, d: FloatArray, t: float) -> tuple[float, float]:
     """The step really taken from ``x`` to ``xs`` (rounding of ``x + t d``), and its relative
     error when it cannot be corrected exactly (several entries moved)."""
@@ -271,7 +282,7 @@ def central(
     start = ev.evaluations
     if f0 is None:
         f0 = ev(x)
-    h0 = ev.eps**0.2 if h is None else h
+    h0 = max(ev.eps, ev.x_eps) ** 0.2 if h is None else h
     step, note, sides = _find_step(ev, x, d, h0, (1, -1))
     if len(sides) == 1:
         est = one_sided(ev, x, d, side=sides[0], f0=f0, h=step)
@@ -341,7 +352,7 @@ def _central_richardson(
         fmax = max(fmax, abs(fp), abs(fm))
         tp, rp = _step_taken(x, xp, d, t)
         tm, rm = _step_taken(xm, x, d, t)
-        rel_step = max(rel_step, rp, rm)
+        rel_step = max(rel_step, rp, rm, _input_rounding(ev, x, d, t))
         if tp + tm <= 0:
             raise ProbeError(f"the step {t:.3g} is below the resolution of x")
         D.append((fp - fm) / (tp + tm))
@@ -472,7 +483,7 @@ def _one_sided_richardson(
             )
         fmax = max(fmax, abs(fs))
         taken, rel = _step_taken(x, xs, d, t) if side > 0 else _step_taken(xs, x, d, t)
-        rel_step = max(rel_step, rel)
+        rel_step = max(rel_step, rel, _input_rounding(ev, x, d, t))
         if taken == 0:
             raise ProbeError(f"the step {t:.3g} is below the resolution of x")
         D.append((fs - f0) / (side * abs(taken)))
