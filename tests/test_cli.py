@@ -11,7 +11,11 @@ from nnderiv.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    """The CLI's exit code, stdout and stderr (argparse's own usage errors included)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -74,11 +78,7 @@ def test_derive_writes_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path
 def test_usage_errors_exit_2_without_traceback(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's own usage errors
-        code = int(exc.code or 0)
-    _, err = capsys.readouterr()
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
@@ -193,11 +193,7 @@ def test_check_exit_3_when_inconclusive(capsys: pytest.CaptureFixture[str], tmp_
 def test_check_usage_errors_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    _, err = capsys.readouterr()
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err and "Traceback" not in err
 
@@ -218,9 +214,5 @@ def test_a_claim_that_overflows_sympy_is_undecided_not_a_traceback(
 def test_negative_seed_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    _, err = capsys.readouterr()
+    code, _, err = run(capsys, *argv)
     assert code == 2 and "expected an integer >= 0" in err
