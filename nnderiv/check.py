@@ -256,7 +256,7 @@ def check_gradient(
         elif _reads_x_coarsely(ch, rng):
             ch.ev.x_eps = float(np.finfo(np.float32).eps)
             why += "; fun reads x at float32 precision (a change of x by 1e-10 did not move it)"
-        return _assemble(ch, rng, use_entrywise, engine, why, seed, name, max_bad)
+        return _assemble(ch, rng, use_entrywise, why, seed, name, max_bad)
 
     if method == "central":
         return run("central", "central differences (forced by method='central')")
@@ -301,7 +301,6 @@ def _assemble(
     ch: ProbeChecker,
     rng: np.random.Generator,
     use_entrywise: bool,
-    engine: str,
     why: str,
     seed: int,
     name: str,

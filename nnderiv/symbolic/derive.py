@@ -228,7 +228,7 @@ def _closed(graph: Graph, which: str) -> sp.Expr:
     return sp.sympify(rule(graph.entry(a), graph.entry(y), m, graph.column_sum(y)))
 
 
-def _softmax_backward(graph: Graph, dA: sp.Expr) -> sp.Expr:
+def _softmax_backward(dA: sp.Expr) -> sp.Expr:
     """``a_ji (∂J/∂a_ji − Σ_p ∂J/∂a_pi a_pi)`` with the summand simplified and constants out."""
     summand = sp.cancel(dA.xreplace({j: p}) * a[p, i])
     column = sp.factor_terms(sp.Sum(summand, (p, 0, n - 1)))
@@ -268,7 +268,7 @@ def derive(task: str, wrt: str = "A") -> Derivation:
             task, "Z", graph, steps, dZ, closed, decide_zero(dZ - closed), loss.equations[2]
         )
     else:
-        dZ = _softmax_backward(graph, dA)
+        dZ = _softmax_backward(dA)
         general_closed = _closed(graph, "grad_Z_general_rule")
         general = decide_zero(dZ - general_closed)
         simplex = {graph.column_sum(y): sp.Integer(1)}

@@ -228,9 +228,7 @@ def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
         right = decide_zero(claim - true)
         follows = decide_zero(claim - expected)
         lines.append(
-            _verdict(
-                node.name, str(claims[node.name]), claim, true, expected, right, follows, step.terms
-            )
+            _verdict(node.name, str(claims[node.name]), true, expected, right, follows, step.terms)
         )
     return StepReport(task, lines)
 
@@ -238,7 +236,6 @@ def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
 def _verdict(
     name: str,
     text: str,
-    claim: sp.Expr,
     true: sp.Expr,
     expected: sp.Expr,
     right: Proof,
