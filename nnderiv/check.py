@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from . import numeric
 from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
+from .formulas import check_finite
 from .probes import (
     ENTRYWISE_MAX,
     KINK_ENTRYWISE_MAX,
@@ -41,13 +42,13 @@ from .probes import (
     ComplexStepBroken,
     Probe,
     ProbeChecker,
+    Verdict,
     cross_check,
 )
 
 __all__ = ["EntryCheck", "GradientReport", "assert_gradient", "check_gradient"]
 
 FloatArray = npt.NDArray[np.float64]
-Verdict = Literal["agree", "disagree", "inconclusive", "subgradient"]
 Status = Literal["pass", "fail", "inconclusive"]
 
 
@@ -135,18 +136,8 @@ def _as_real_array(value: Any, name: str, what: str) -> FloatArray:
 
 def _as_x(x: Any) -> FloatArray:
     arr = _as_real_array(x, "x", "x to be an array")
-    _check_finite(arr, "x")
+    check_finite(arr, "x")
     return arr
-
-
-def _check_finite(arr: npt.NDArray[Any], name: str) -> None:
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(k) for k in np.argwhere(bad)[0])
-        raise InvalidArgument(
-            f"Expected finite values in {name} but got "
-            f"{name}[{', '.join(map(str, idx))}]={float(arr[idx])!r}"
-        )
 
 
 def _as_grad(g: Any, x: FloatArray) -> FloatArray:
@@ -161,7 +152,7 @@ def _as_grad(g: Any, x: FloatArray) -> FloatArray:
             f"Expected grad(x, *args) to have the shape of x {x.shape} "
             f"but got shape {arr.shape}{hint}"
         )
-    _check_finite(arr, "grad")
+    check_finite(arr, "grad")
     return arr
 
 

@@ -85,15 +85,19 @@ def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None)
         raise InvalidArgument(
             f"Expected {name} to have at least one row and one column but got shape {arr.shape}"
         )
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(np.argwhere(bad)[0])
-        raise InvalidArgument(
-            f"Expected finite values in {name} but got {name}{_where(idx)}={float(arr[idx])!r}"
-        )
+    check_finite(arr, name)
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return arr
+
+
+def check_finite(arr: npt.NDArray[Any], name: str) -> None:
+    """Raise :class:`InvalidArgument` naming the first NaN/inf entry of ``arr`` and its value."""
+    idx = _first_bad(~np.isfinite(arr))
+    if idx is not None:
+        raise InvalidArgument(
+            f"Expected finite values in {name} but got {name}{_where(idx)}={float(arr[idx])!r}"
+        )
 
 
 def _check_same_shape(x: Array, y: Array, xname: str, yname: str) -> None:

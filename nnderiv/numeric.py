@@ -365,8 +365,7 @@ def _central_richardson(
         _binary_grid(values, ev.eps * fmax),
     )
     if coarse:
-        distinct = sorted(set(values.values()))
-        noise = max(noise, min((b - a for a, b in itertools.pairwise(distinct)), default=0.0))
+        noise = max(noise, _smallest_gap(values))
     rounding = 8.0 * noise / step
     err = abs(R2 - R1) + rounding + (4.0 * ev.eps + 4.0 * rel_step) * abs(R2)
     flat = len(set(values.values())) == 1  # f did not change at all at this step
@@ -398,15 +397,18 @@ def _binary_grid(v: dict[int, float], resolution: float) -> float:
     power of two far above the loss's own resolution ε|f|. (A smooth loss's samples are not,
     except by a coincidence of measure zero; a linear loss's differences are multiples of
     ``g·h/4`` — not a power of two — so it is not mistaken for one.)"""
-    distinct = sorted(set(v.values()))
-    if len(distinct) < 2:
-        return 0.0
-    q = min(b - a for a, b in itertools.pairwise(distinct))
+    q = _smallest_gap(v)
     if q <= 1e3 * resolution or math.frexp(q)[0] != 0.5:
         return 0.0
-    if all(float(val / q).is_integer() for val in distinct):
+    if all(float(val / q).is_integer() for val in set(v.values())):
         return q
     return 0.0
+
+
+def _smallest_gap(v: dict[int, float]) -> float:
+    """The smallest non-zero difference between the sampled values (0 when all are equal)."""
+    distinct = sorted(set(v.values()))
+    return min((b - a for a, b in itertools.pairwise(distinct)), default=0.0)
 
 
 def _quantum(v: dict[int, float]) -> float:

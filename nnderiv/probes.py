@@ -22,7 +22,14 @@ import numpy.typing as npt
 from . import numeric
 from .errors import ProbeError
 
-__all__ = ["KINK_ENTRYWISE_MAX", "ComplexStepBroken", "Probe", "ProbeChecker", "cross_check"]
+__all__ = [
+    "KINK_ENTRYWISE_MAX",
+    "ComplexStepBroken",
+    "Probe",
+    "ProbeChecker",
+    "Verdict",
+    "cross_check",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Verdict = Literal["agree", "disagree", "inconclusive", "subgradient"]

@@ -166,14 +166,11 @@ def verify_gradient(
 def _note_inconclusive(report: GradientReport) -> None:
     if report.status != "inconclusive":
         return
-    try:
-        from hypothesis import event
-        from hypothesis.control import currently_in_test_context
+    from hypothesis import event
+    from hypothesis.control import currently_in_test_context
 
-        if currently_in_test_context():
-            event("nnderiv: inconclusive")
-    except ImportError:  # pragma: no cover - hypothesis is a dependency
-        pass
+    if currently_in_test_context():
+        event("nnderiv: inconclusive")
 
 
 def _decorator(
