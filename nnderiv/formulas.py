@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ._validation import check_finite, first_bad, where
 from .errors import InvalidArgument
 
 __all__ = [
@@ -48,10 +49,6 @@ Rule = Callable[[Any, Any, Any, Any], Any]
 # ---------------------------------------------------------------------------------------------
 # input validation
 # ---------------------------------------------------------------------------------------------
-
-
-def _where(index: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(int(k)) for k in index) + "]"
 
 
 def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None) -> Array:
@@ -91,27 +88,12 @@ def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None)
     return arr
 
 
-def check_finite(arr: npt.NDArray[Any], name: str) -> None:
-    """Raise :class:`InvalidArgument` naming the first NaN/inf entry of ``arr`` and its value."""
-    idx = _first_bad(~np.isfinite(arr))
-    if idx is not None:
-        raise InvalidArgument(
-            f"Expected finite values in {name} but got {name}{_where(idx)}={float(arr[idx])!r}"
-        )
-
-
 def _check_same_shape(x: Array, y: Array, xname: str, yname: str) -> None:
     if x.shape != y.shape:
         raise InvalidArgument(
             f"Expected {xname} and {yname} to have the same shape (n × m) "
             f"but got {xname}.shape={x.shape} and {yname}.shape={y.shape}"
         )
-
-
-def _first_bad(mask: npt.NDArray[np.bool_]) -> tuple[int, ...] | None:
-    if not mask.any():
-        return None
-    return tuple(int(k) for k in np.argwhere(mask)[0])
 
 
 def simplex_tolerance(n: int, dtype: np.dtype[Any]) -> float:
@@ -276,18 +258,18 @@ class Loss:
         Yf = as_float_matrix(Y, "Y", dtype=like.dtype)
         _check_same_shape(like, Yf, xname, "Y")
         if self.labels == "unit":
-            idx = _first_bad((Yf < 0) | (Yf > 1))
+            idx = first_bad((Yf < 0) | (Yf > 1))
             if idx is not None:
                 raise InvalidArgument(
                     f"Expected labels in [0, 1] for the {self.name} loss "
-                    f"but got Y{_where(idx)}={float(Yf[idx])!r}"
+                    f"but got Y{where(idx)}={float(Yf[idx])!r}"
                 )
         else:
-            idx = _first_bad(Yf < 0)
+            idx = first_bad(Yf < 0)
             if idx is not None:
                 raise InvalidArgument(
                     f"Expected non-negative labels for the {self.name} loss "
-                    f"but got Y{_where(idx)}={float(Yf[idx])!r}"
+                    f"but got Y{where(idx)}={float(Yf[idx])!r}"
                 )
         return Yf
 
@@ -295,11 +277,11 @@ class Loss:
         Af = as_float_matrix(A, "A")
         self._check_rows(Af, "A")
         bad = (Af < 0) | (Af > 1) if closed else (Af <= 0) | (Af >= 1)
-        idx = _first_bad(bad)
+        idx = first_bad(bad)
         if idx is not None:
             interval = "the closed interval [0, 1]" if closed else "the open interval (0, 1)"
             raise InvalidArgument(
-                f"Expected probabilities A in {interval} but got A{_where(idx)}={float(Af[idx])!r}"
+                f"Expected probabilities A in {interval} but got A{where(idx)}={float(Af[idx])!r}"
             )
         return Af
 

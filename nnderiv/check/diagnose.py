@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .formulas import sigmoid, softmax, softmax_backward
+from ..formulas import sigmoid, softmax, softmax_backward
 
 if TYPE_CHECKING:
-    from .probes import Probe, ProbeChecker
+    from .probe import Context, Probe
 
 __all__ = ["diagnose"]
 
@@ -29,14 +29,14 @@ REL = 1e-6  # relative slack for a hypothesis on top of the per-entry bound
 
 
 def _table(
-    ch: ProbeChecker, singles: list[Probe]
+    ch: Context, singles: list[Probe]
 ) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
     ks = np.array([int(p.support[0]) for p in singles], dtype=np.intp)
     w = np.array([float(p.weights[0]) for p in singles])
     numeric = np.array([p.value for p in singles]) / w
     bound = np.array([p.allowed for p in singles]) / np.abs(w)
     bad = np.array([p.verdict == "disagree" for p in singles])
-    return ks, ch.flat_g[ks], numeric, bound, bad
+    return ks, ch.g[ks], numeric, bound, bad
 
 
 def _holds(claimed: Any, predicted: Any, bound: Any) -> bool:
@@ -70,7 +70,7 @@ def _name_ratio(r: float, shape: tuple[int, ...]) -> str:
     return f"a constant factor: claimed = {r:.6g} × numeric everywhere"
 
 
-def _labels(ch: ProbeChecker) -> list[npt.NDArray[np.float64]]:
+def _labels(ch: Context) -> list[npt.NDArray[np.float64]]:
     out = []
     for arg in ch.ev.args:
         try:
@@ -82,7 +82,7 @@ def _labels(ch: ProbeChecker) -> list[npt.NDArray[np.float64]]:
     return out
 
 
-def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
+def diagnose(ch: Context, singles: list[Probe]) -> str:
     """A sentence naming the most likely bug, from the single-entry checks of a failed check.
 
     A pattern is named only on evidence: entries whose numeric value is precise (not at a kink,
@@ -93,9 +93,9 @@ def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
     shape = ch.x.shape
     sig = numeric != 0
     precise = (bound <= 1e-3 * np.maximum(np.abs(numeric), np.abs(claimed))) & np.array(
-        [not p.note.startswith("kink") for p in singles], dtype=bool
+        [p.judgement.slopes is None for p in singles], dtype=bool
     )
-    kinks = [p for p in singles if p.verdict == "disagree" and p.note.startswith("kink")]
+    kinks = [p for p in singles if p.verdict == "disagree" and p.judgement.slopes is not None]
     if kinks:
         shown = ", ".join(str(ch.index(int(p.support[0]))) for p in kinks[:5])
         return (
@@ -122,7 +122,7 @@ def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
         if transposed:
             return transposed
         x = ch.x
-        full = ch.g
+        full = ch.g.reshape(shape)
         pos = np.unravel_index(ks, shape)
         a = sigmoid(x)
         if _holds((full * a * (1 - a))[pos], numeric, bound):
@@ -156,6 +156,12 @@ def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
         )
     ratios = claimed[sig] / numeric[sig]
     if ratios.size:
+        rel = np.abs(ratios - 1)
+        if float(rel.max()) < 1e-3:  # ratios that would all print as 1
+            return (
+                "claimed and numeric disagree by a small relative amount "
+                f"({rel.min():.2g}…{rel.max():.2g}) that the estimates exclude"
+            )
         return (
             "claimed and numeric disagree without a simple pattern "
             f"(claimed / numeric from {ratios.min():.3g} to {ratios.max():.3g})"
@@ -163,7 +169,7 @@ def diagnose(ch: ProbeChecker, singles: list[Probe]) -> str:
     return "claimed and numeric disagree without a simple pattern"
 
 
-def _transposed(ch: ProbeChecker, ks: Any, claimed: Any, numeric: Any, bound: Any) -> str:
+def _transposed(ch: Context, ks: Any, claimed: Any, numeric: Any, bound: Any) -> str:
     if ch.x.shape[0] != ch.x.shape[1]:
         return ""
     by_k = {

@@ -1,0 +1,343 @@
+"""``check_gradient`` and ``assert_gradient``: validate, choose the engine, search, decide,
+report. The parts live in their own modules; this one wires them together."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._validation import as_real_array, check_choice, check_finite, check_seed, check_tolerance
+from ..errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
+from . import tuning
+from .diagnose import diagnose
+from .engines import Engine, Flag
+from .evaluate import Evaluator, measure_precision, to_scalar
+from .probe import (
+    ComplexStepBroken,
+    Confirmation,
+    Context,
+    Fallback,
+    Probe,
+    confirm_complex,
+    make_context,
+)
+from .report import EntryCheck, GradientReport, Status
+from .search import SearchResult, entrywise, search_probes
+from .verdict import Verdict
+
+__all__ = ["assert_gradient", "check_gradient"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _as_grad(g: Any, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    arr = as_real_array(g, "grad", "grad(x, *args) to return an array")
+    if arr.shape != x.shape:
+        hint = ""
+        if arr.ndim == 2 and x.ndim == 2 and arr.shape == x.shape[::-1]:
+            hint = " — it is the transpose of x's shape: the gradient's layout is transposed"
+        elif arr.size == x.size:
+            hint = " — same number of entries: a reshape or layout mix-up?"
+        raise InvalidArgument(
+            f"Expected grad(x, *args) to have the shape of x {x.shape} "
+            f"but got shape {arr.shape}{hint}"
+        )
+    check_finite(arr, "grad")
+    return arr
+
+
+def _call_at_x(call: Callable[[], Any], name: str) -> Any:
+    try:
+        return call()
+    except InvalidArgument:
+        raise
+    except Exception as exc:
+        raise ProbeError(
+            f"{name} raised when called at x itself (before any finite-difference step): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class _Options:
+    strategy: str
+    entrywise_max: int
+    max_bad: int
+    seed: int
+
+
+def check_gradient(
+    fun: Callable[..., Any],
+    grad: Callable[..., Any],
+    x: Any,
+    *args: Any,
+    method: str = "auto",
+    strategy: str = "auto",
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+    entrywise_max: int = tuning.ENTRYWISE_MAX,
+    max_bad: int = 5,
+) -> GradientReport:
+    """Check ``grad(x, *args)`` against finite differences of the scalar ``fun(x, *args)``.
+
+    Args:
+        fun: the loss; returns a real scalar (Python, numpy or a 1-element array).
+        grad: the claimed gradient; returns an array shaped like ``x``.
+        x: the point (any array-like of floats; ints are promoted; evaluated in float64).
+        *args: passed on to ``fun`` and ``grad`` (labels, weights, …).
+        method: ``"auto"`` (complex step where the loss allows it and real arithmetic
+            confirms it, else central differences), ``"complex"`` or ``"central"``.
+        strategy: ``"auto"`` (entry by entry up to ``entrywise_max`` entries, else random
+            probes and bisection), ``"entrywise"`` or ``"probes"``.
+        rtol, atol: extra tolerance on top of the error estimate (default 0: the estimate and
+            the rounding floor of the dtypes decide alone).
+        seed: seed of the random probe directions and spot checks.
+        entrywise_max: the largest ``x.size`` checked entry by entry under ``strategy="auto"``.
+        max_bad: how many wrong entries to localise at most (probes).
+
+    Example::
+
+        >>> import numpy as np
+        >>> f = lambda x: float(np.sum(x ** 3))
+        >>> check_gradient(f, lambda x: 3 * x ** 2, np.array([1.0, -2.0])).status
+        'pass'
+    """
+    name = getattr(fun, "__name__", "fun")
+    check_choice("method", method, ("auto", "complex", "central"))
+    check_choice("strategy", strategy, ("auto", "entrywise", "probes"))
+    check_tolerance("rtol", rtol)
+    check_tolerance("atol", atol)
+    check_seed(seed)
+    x_in = as_real_array(x, "x", "x to be an array")
+    check_finite(x_in, "x")
+    x64 = x_in.astype(np.float64)
+    ev = Evaluator(fun, args)
+    f0_raw = _call_at_x(lambda: ev.raw(x64), f"fun ({name})")
+    f0 = to_scalar(f0_raw, name)
+    if not math.isfinite(f0):
+        raise InvalidArgument(f"Expected {name}(x, *args) to be finite at x but got {f0!r}")
+    g_name = getattr(grad, "__name__", "grad")
+    g = _as_grad(_call_at_x(lambda: grad(x64.copy(), *args), f"grad ({g_name})"), x_in)
+    eps_g = float(np.finfo(g.dtype).eps)
+    if x_in.dtype.itemsize < 8:
+        eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps))
+    g64 = g.astype(np.float64)
+    prec = measure_precision(ev, x64, f0_raw, f0, g64, np.random.default_rng([seed, 1]))
+    ctx = make_context(ev, x64, g64, prec, f0, eps_g, float(rtol or 0.0), float(atol or 0.0))
+    opts = _Options(strategy, entrywise_max, max_bad, seed)
+    fallback: Fallback | None = None
+    if method != "central":
+        try:
+            return _run(ctx, Engine.COMPLEX, opts, name, None)
+        except ComplexStepBroken as exc:
+            if method == "complex":
+                raise InvalidArgument(
+                    f"method='complex' but {exc.fallback}; use method='auto' or 'central'"
+                ) from None
+            fallback = exc.fallback
+    return _run(ctx, Engine.CENTRAL, opts, name, fallback, forced=method == "central")
+
+
+def _run(
+    ctx: Context,
+    engine: Engine,
+    opts: _Options,
+    name: str,
+    fallback: Fallback | None,
+    *,
+    forced: bool = False,
+) -> GradientReport:
+    """One complete search with ``engine`` (raises ComplexStepBroken to fall back)."""
+    rng = np.random.default_rng(opts.seed)
+    confirmation = confirm_complex(ctx, rng) if engine is Engine.COMPLEX else None
+    use_entrywise = opts.strategy == "entrywise" or (
+        opts.strategy == "auto" and ctx.size <= opts.entrywise_max
+    )
+    if use_entrywise:
+        result = SearchResult(entrywise(ctx, engine, range(ctx.size)), engine=engine)
+    else:
+        first = confirmation.first if confirmation else None
+        result = search_probes(ctx, engine, rng, opts.max_bad, first)
+    return _report(ctx, result, opts, name, fallback, confirmation, forced, use_entrywise)
+
+
+def _method_text(
+    result: SearchResult,
+    fallback: Fallback | None,
+    confirmation: Confirmation | None,
+    forced: bool,
+    use_entrywise: bool,
+    size: int,
+) -> tuple[str, str]:
+    if forced:
+        why = "central differences (forced by method='central')"
+    elif fallback is not None:
+        why = (
+            "central differences with Richardson extrapolation — fell back from complex step: "
+            f"{fallback}"
+        )
+    else:
+        assert confirmation is not None
+        why = f"complex step (analytic code), confirmed by central differences along {confirmation.what}"
+    if use_entrywise:
+        return why, f"entry by entry (x has {size} ≤ entrywise_max entries)"
+    how = (
+        f"up to {tuning.RANDOM_PROBES} random signed probes over all {size} entries, then "
+        "bisection over blocks to localise wrong entries, plus single-entry spot checks"
+    )
+    if result.kinked:
+        how += (
+            "; the probes crossed kinks: central differences from there on, "
+            f"{result.suspects} entries at exact zeros or ties checked one by one as "
+            "subgradients, the others by probes of their own"
+        )
+    return why, how
+
+
+def _report(
+    ctx: Context,
+    result: SearchResult,
+    opts: _Options,
+    name: str,
+    fallback: Fallback | None,
+    confirmation: Confirmation | None,
+    forced: bool,
+    use_entrywise: bool,
+) -> GradientReport:
+    singles, randoms = result.singles, result.randoms
+    bad = [p for p in singles if p.verdict is Verdict.DISAGREE]
+    bad_random = [r for r in randoms if r.verdict is Verdict.DISAGREE]
+    unsure = [p for p in singles + randoms if p.verdict is Verdict.INCONCLUSIVE]
+    kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
+    reason = diagnosis = ""
+    status: Status
+    if bad or bad_random:
+        status = "fail"
+        diagnosis = diagnose(ctx, singles)
+        if not bad:
+            diagnosis = (
+                "random probes disagree but no single entry could be singled out: many small "
+                "errors spread over the entries. " + diagnosis
+            )
+    elif unsure or result.unchecked:
+        status = "inconclusive"
+        reason = _reason(ctx, unsure, result)
+    else:
+        status = "pass"
+        diagnosis = "kinks: the claimed values are valid subgradients" if kinks else ""
+    order = sorted(
+        singles,
+        key=lambda p: (p.verdict is not Verdict.DISAGREE, p.verdict is not Verdict.INCONCLUSIVE, -p.excess),
+    )
+    entries = [_entry(ctx, p) for p in order[:8]]
+    why, how = _method_text(result, fallback, confirmation, forced, use_entrywise, ctx.size)
+    checked = (
+        f"all {ctx.size} entries, one by one"
+        if use_entrywise
+        else f"{len(randoms)} random probes, {len(singles)} single entries"
+        + (", then a random probe over all the other entries (agrees)" if result.clean else "")
+    )
+    explained = [p for p in singles + randoms if p.explained]
+    digits = (
+        min(-math.log10(max(p.judgement.error / max(abs(p.value), 1e-300), 1e-17)) for p in explained)
+        if explained and status == "pass"
+        else None
+    )
+    return GradientReport(
+        status,
+        ctx.index(int(order[0].support[0])) if bad else None,
+        entries,
+        f"{why}; {how}",
+        ctx.ev.evaluations,
+        opts.seed,
+        diagnosis,
+        reason,
+        kinks,
+        tuple(ctx.x.shape),
+        checked,
+        name,
+        result.engine,
+        fallback,
+        ctx.prec.dtype,
+        digits,
+        result.unchecked,
+    )
+
+
+def _reason(ctx: Context, unsure: list[Probe], result: SearchResult) -> str:
+    parts = []
+    if unsure:
+        worst = max(unsure, key=lambda p: p.judgement.relative_error)
+        where = (
+            f"entry {ctx.index(int(worst.support[0]))}"
+            if worst.support.size == 1
+            else "a random probe"
+        )
+        parts.append(
+            f"the numeric error at {where} is {worst.judgement.relative_error:.1%} of the "
+            f"gradient's scale (loss computed in {ctx.prec.dtype}): too large to decide"
+        )
+    if result.unchecked:
+        parts.append(
+            f"{result.unchecked} entries sit at suspected kinks (exact zeros or ties), more than "
+            f"{tuning.KINK_ENTRYWISE_MAX} to check one by one as subgradients; the probes that "
+            "crossed them only bound sums of one-sided slopes (strategy='entrywise' checks "
+            "them all)"
+        )
+    return "; ".join(parts)
+
+
+def _entry(ctx: Context, p: Probe) -> EntryCheck:
+    """A single-entry probe in the units of the gradient (divided by its step weight)."""
+    k, w = int(p.support[0]), float(p.weights[0])
+    j = p.judgement
+    note = ""
+    if j.slopes is not None:
+        lo, hi = sorted((j.slopes[0] / w, j.slopes[1] / w))
+        note = (
+            f"kink: one-sided slopes {lo:.6g} and {hi:.6g}"
+            if p.verdict is Verdict.SUBGRADIENT
+            else f"kink: claimed value outside the one-sided slopes {lo:.6g}…{hi:.6g}"
+        )
+    elif p.explained:
+        note = "within the loss's own rounding (complex step varies that much 1e-8 away)"
+    elif p.estimate.has(Flag.ONE_SIDED):
+        note = "one-sided: fun is not finite on the other side"
+    elif p.estimate.has(Flag.SHRUNK):
+        note = "step shrank away from a domain edge"
+    elif p.estimate.has(Flag.COARSE):
+        note = "f changed only at larger steps"
+    return EntryCheck(ctx.index(k), float(ctx.g[k]), p.value / w, p.allowed / abs(w), p.verdict, note)
+
+
+def assert_gradient(
+    fun: Callable[..., Any],
+    grad: Callable[..., Any],
+    x: Any,
+    *args: Any,
+    strict: bool = False,
+    **options: Any,
+) -> GradientReport:
+    """:func:`check_gradient`, raising :class:`GradientMismatch` (with ``.report``) on a fail.
+
+    An ``inconclusive`` result warns (:class:`InconclusiveWarning`) and returns, or raises with
+    ``strict=True``. Returns the report on a pass.
+    """
+    report = check_gradient(fun, grad, x, *args, **options)
+    if report.status == "fail" or (strict and report.status == "inconclusive"):
+        raise GradientMismatch(str(report), report)
+    if report.status == "inconclusive":
+        warnings.warn(
+            f"nnderiv could not decide: {report.reason}", InconclusiveWarning, stacklevel=2
+        )
+    return report
+
+
+

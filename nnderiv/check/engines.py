@@ -1,0 +1,525 @@
+"""Finite-difference engines: complex step, central and one-sided differences with Richardson
+extrapolation. Each returns a typed :class:`Estimate`: value, error estimate and flags.
+
+All engines differentiate ``f`` along a direction ``d`` shaped like ``x``: the value estimated
+is ``∇f(x) · d``. A one-hot ``d`` gives one entry, a mask a block, random signs a probe. ``d``
+is already scaled per entry (see :func:`entry_scale`), so steps are relative to the entries.
+
+Example::
+
+    >>> import numpy as np
+    >>> from nnderiv.check.evaluate import Evaluator, Precision
+    >>> x = np.array([1e-9, 0.5])
+    >>> ev = Evaluator(lambda v: float(np.sum(np.log(v))), ())
+    >>> est = central(ev, x, np.array([1e-9, 0.0]), f0=ev(x), prec=Precision(2**-52, 0.0, "f8"))
+    >>> bool(abs(est.value - 1.0) < 1e-8)
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import InvalidArgument, ProbeError
+from . import tuning
+from .evaluate import Evaluator, Precision
+
+__all__ = [
+    "Engine",
+    "Estimate",
+    "Flag",
+    "central",
+    "complex_jitter",
+    "complex_step",
+    "entry_scale",
+    "one_sided",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Sides = tuple[tuple[float, float], tuple[float, float]]
+
+
+class Engine(enum.StrEnum):
+    """How a derivative was estimated."""
+
+    COMPLEX = "complex-step"
+    CENTRAL = "central"
+    FORWARD = "forward"
+    BACKWARD = "backward"
+
+
+class Flag(enum.Enum):
+    """What an engine saw while estimating; verdicts and detectors read these, never text."""
+
+    FLAT = "f did not change at any step"
+    COARSE = "f is rounded to a grid far above its precision"
+    SHRUNK = "f was non-finite at a larger step: the step shrank away from a domain edge"
+    ONE_SIDED = "f was non-finite on one side at every step: one-sided differences"
+    KINK = "the one-sided slopes disagree: a kink"
+    NOISY = "the loss's rounding noise is far above ε·|f| (cancellation)"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A directional derivative with its error estimate.
+
+    Attributes:
+        value: the estimate of ``∇f(x) · d``.
+        error: an estimate of ``|value − true value|`` (truncation plus rounding).
+        step: the (largest) step used, in units of ``d``.
+        engine: which engine produced it.
+        evaluations: calls of ``f`` spent on it.
+        noise: the measured absolute noise (rounding) of ``f`` near ``x``.
+        flags: what was seen (kink, domain edge, flat, coarse, noisy loss).
+        sides: the (left, right) one-sided slopes with their errors, from the same samples.
+        truncation: the part of ``error`` from truncation (the rest is rounding).
+    """
+
+    value: float
+    error: float
+    step: float
+    engine: Engine
+    evaluations: int
+    noise: float = 0.0
+    flags: frozenset[Flag] = frozenset()
+    sides: Sides | None = None
+    truncation: float = 0.0
+
+    def has(self, flag: Flag) -> bool:
+        return flag in self.flags
+
+
+def entry_scale(x: FloatArray) -> FloatArray:
+    """Per-entry step scale: ``|x_k|``, but at least ``max(0.05 · rms(x), 1e-3)``.
+
+    Steps proportional to ``|x_k|`` resolve functions like ``log x`` near 0; the floor lets
+    entries at or near 0 move (a step that leaves the domain shrinks anyway)."""
+    ax = np.abs(x)
+    rms = float(np.sqrt(np.mean(ax**2))) if ax.size else 1.0
+    out: FloatArray = np.maximum(ax, max(0.05 * rms, 1e-3))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# complex step
+# --------------------------------------------------------------------------------------------
+
+
+def complex_step(ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision) -> Estimate:
+    """``Im f(x + i h d) / h``: exact to rounding for analytic code, no subtractive cancellation.
+
+    Raises whatever ``f`` raises on complex input (the caller falls back), and
+    ``numpy.exceptions.ComplexWarning`` as an error when ``f`` drops the imaginary part.
+    """
+    z = _complex_value(ev, x, d)
+    slope = z.imag / tuning.COMPLEX_STEP
+    if not math.isfinite(slope) or not math.isfinite(z.real):
+        raise ProbeError(f"complex step gave a non-finite value {z!r}")
+    err = 4.0 * prec.eps * abs(slope) + 1e-300  # rounding of the imaginary part only
+    return Estimate(slope, err, tuning.COMPLEX_STEP, Engine.COMPLEX, 1)
+
+
+def _complex_value(ev: Evaluator, x: FloatArray, d: FloatArray) -> complex:
+    xc = x.astype(np.complex128) + 1j * tuning.COMPLEX_STEP * d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # after the line above: ComplexWarning is a RuntimeWarning, and the newest filter wins
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        value = ev.raw(xc)
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(
+            f"Expected fun(x, *args) to return a scalar but got an array of shape {arr.shape}"
+        )
+    return complex(arr.reshape(()))
+
+
+def complex_jitter(
+    ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision, est: Estimate
+) -> Estimate:
+    """The rounding error of a complex-step estimate, measured: complex step repeated at
+    ``x + s d`` for relative shifts ``s`` of ~1e-8 (``tuning.JITTER_SHIFTS``).
+
+    Complex step differentiates the *computed* function; where the loss loses digits to
+    cancellation (``1 − σ(z)`` for large z) its value carries that rounding, which changes
+    pseudo-randomly as ``x`` moves by far more than an ulp. The spread of the symmetric means
+    about ``x`` (the linear change cancels) measures it; it is added to the error estimate."""
+    values = {}
+    for s in tuning.JITTER_SHIFTS:
+        try:
+            z = _complex_value(ev, x + s * d, d)
+        except Exception:  # no measurement: the estimate stays as it is
+            return est
+        values[s] = z.imag / tuning.COMPLEX_STEP
+    if not all(math.isfinite(v) for v in values.values()):
+        return est
+    pairs = sorted({abs(s) for s in tuning.JITTER_SHIFTS})
+    spread = max(abs((values[-s] + values[s]) / 2 - est.value) for s in pairs)
+    return dataclasses.replace(
+        est, error=est.error + 2.0 * spread, evaluations=est.evaluations + len(values)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# real differences
+# --------------------------------------------------------------------------------------------
+
+
+def _shifted(x: FloatArray, d: FloatArray, t: float) -> FloatArray:
+    out: FloatArray = x + t * d
+    return out
+
+
+def _input_rounding(prec: Precision, x: FloatArray, d: FloatArray, t: float) -> float:
+    """Relative uncertainty of a step ``t d`` when fun rounds x to ``prec.x_eps``."""
+    if prec.x_eps == 0.0:
+        return 0.0
+    nz = d != 0
+    return float(np.max(prec.x_eps * np.abs(x[nz]) / np.abs(t * d[nz])))
+
+
+def _step_taken(
+    x: FloatArray, xs: FloatArray, d: FloatArray, t: float, nz: npt.NDArray[np.intp]
+) -> tuple[float, float]:
+    """The step really taken from ``x`` to ``xs`` (rounding of ``x + t d``) on the support
+    ``nz`` of ``d``, and its relative error when several entries moved."""
+    disp = (xs.ravel()[nz] - x.ravel()[nz]) if nz.size < x.size else (xs - x).ravel()
+    want = t * d.ravel()[nz]
+    if nz.size == 1:
+        return float(disp[0] / d.ravel()[nz[0]]), 0.0
+    return t, float(np.max(np.abs(disp - want) / np.abs(want))) if nz.size else 0.0
+
+
+@dataclass(frozen=True)
+class _Step:
+    size: float
+    sides: tuple[int, ...]
+    shrunk: bool
+    samples: dict[int, float]  # f at x + s·size·d when already evaluated there (s = ±1)
+
+
+def _find_step(
+    ev: Evaluator, x: FloatArray, d: FloatArray, h: float, sides: tuple[int, ...], what: str
+) -> _Step:
+    """Shrink ``h`` until ``f`` is finite at ``x ± h d`` for the wanted sides; a side that never
+    becomes finite is dropped (one-sided differences away from the edge)."""
+    first_finite: dict[int, float] = {}
+    step = h
+    for k in range(tuning.MAX_SHRINKS + 1):
+        if all(np.array_equal(_shifted(x, d, s * step), x) for s in sides):
+            break  # the step no longer moves x: shrinking further cannot help
+        seen = {s: ev(_shifted(x, d, s * step)) for s in sides}
+        ok = [s for s in sides if math.isfinite(seen[s])]
+        for s in ok:
+            first_finite.setdefault(s, step)
+        if len(ok) == len(sides):
+            if k == 0:
+                return _Step(step, sides, False, seen)
+            return _Step(step / tuning.BACK_OFF, sides, True, {})
+        step /= tuning.SHRINK
+    if first_finite:
+        side, largest = next(iter(first_finite.items()))
+        use = largest if largest == h else largest / tuning.BACK_OFF
+        return _Step(use, (side,), True, {})
+    exc = ev.last_exception
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else " (non-finite value)"
+    raise ProbeError(
+        f"fun failed at every step from {h:.3g} down to {step:.3g} along {what}{detail}"
+    ) from exc
+
+
+def central(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    *,
+    f0: float,
+    prec: Precision,
+    h: float | None = None,
+    coarse: bool = False,
+    what: str = "the probe",
+) -> Estimate:
+    """Central differences at ``h, h/2, h/4`` with two Richardson levels and an error estimate.
+
+    The step adapts: it shrinks where the truncation error dominates (sharp curvature) and
+    grows where rounding dominates (float32 losses), up to ``tuning.MAX_REL_STEP`` and never
+    past a step at which ``f`` was non-finite. When one side is non-finite at every step the
+    estimate turns one-sided. ``coarse=True`` (``f`` rounds its values to a grid): the smallest
+    non-zero difference between the samples is the noise and the step is not refined.
+    """
+    start = ev.evaluations
+    h0 = prec.step_eps**tuning.CENTRAL_POWER if h is None else h
+    step = _find_step(ev, x, d, h0, (1, -1), what)
+    if len(step.sides) == 1:
+        est = one_sided(ev, x, d, side=step.sides[0], f0=f0, prec=prec, h=step.size, what=what)
+        return dataclasses.replace(
+            est,
+            evaluations=ev.evaluations - start,
+            flags=est.flags | {Flag.ONE_SIDED, Flag.SHRUNK},
+        )
+    nz = np.flatnonzero(d)
+
+    def run(t: float) -> Estimate:
+        known = step.samples if t == step.size else {}
+        return _central_richardson(ev, x, d, f0, t, prec, nz, coarse=coarse, known=known)
+
+    best = run(step.size) if coarse else _refine(run, step.size, can_grow=not step.shrunk)
+    flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
+    return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
+
+
+def _refine(run: Callable[[float], Estimate], step: float, *, can_grow: bool) -> Estimate:
+    """Run a Richardson estimate and refine its step while that lowers the error estimate.
+
+    Truncation dominating: the step shrinks (sharp curvature, a nearby domain edge). Rounding
+    dominating: it grows (noisy or float32 losses), up to ``MAX_REL_STEP``. Two estimates at
+    neighbouring steps must agree within their error estimates. When a smaller step disagrees
+    with a larger one, the larger was outside the Taylor region: shrinking goes on from the
+    smaller. Any other disagreement means one estimate missed something: the error is widened
+    to cover both, never narrowed."""
+    best = run(step)
+    direction = 0  # −1 shrinking, +1 growing: never both within one estimate
+    unconfirmed = False  # best disagreed with the larger step before it
+    for _ in range(tuning.REFINE_ROUNDS):
+        rounding = best.error - best.truncation
+        if not unconfirmed and (best.error <= 1e-9 * abs(best.value) or best.error < 1e-300):
+            break
+        if (best.truncation >= rounding or unconfirmed) and direction <= 0:
+            trial_step, direction = best.step / tuning.REFINE_FACTOR, -1
+        elif can_grow and direction >= 0 and best.step * tuning.GROW_FACTOR <= tuning.MAX_REL_STEP:
+            trial_step, direction = best.step * tuning.GROW_FACTOR, 1
+        else:
+            break
+        try:
+            trial = run(trial_step)
+        except ProbeError:
+            break  # f non-finite at the new step: keep what we have
+        if trial.has(Flag.FLAT) and not best.has(Flag.FLAT):
+            break  # f changed at the larger step but not at this one: a coarse (quantised) loss
+        gap = abs(trial.value - best.value)
+        if gap > trial.error + best.error:
+            if direction < 0:
+                best, unconfirmed = dataclasses.replace(trial, error=trial.error), True
+                continue
+            return dataclasses.replace(best, error=max(best.error, trial.error) + gap)
+        if unconfirmed:
+            best, unconfirmed = min((trial, best), key=lambda e: e.error), False
+            continue
+        if trial.error < best.error:
+            best = trial
+        else:
+            break
+    if unconfirmed:  # the smallest step never met a neighbour it agreed with
+        return dataclasses.replace(best, error=best.error + best.truncation + abs(best.value))
+    return best
+
+
+def _central_richardson(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    f0: float,
+    step: float,
+    prec: Precision,
+    nz: npt.NDArray[np.intp],
+    coarse: bool = False,
+    known: dict[int, float] | None = None,
+) -> Estimate:
+    D = []
+    known = known or {}
+    fmax = abs(f0)
+    rel_step = 0.0
+    values: dict[int, float] = {0: f0}  # f at x + (k/4) step d
+    for k in range(3):
+        t = step / 2**k
+        xp, xm = _shifted(x, d, t), _shifted(x, d, -t)
+        fp = known[1] if k == 0 and 1 in known else ev(xp)
+        fm = known[-1] if k == 0 and -1 in known else ev(xm)
+        if not (math.isfinite(fp) and math.isfinite(fm)):
+            raise ProbeError(
+                f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
+            )
+        values[4 >> k], values[-(4 >> k)] = fp, fm
+        fmax = max(fmax, abs(fp), abs(fm))
+        tp, rp = _step_taken(x, xp, d, t, nz)
+        tm, rm = _step_taken(xm, x, d, t, nz)
+        rel_step = max(rel_step, rp, rm, _input_rounding(prec, x, d, t))
+        if tp + tm <= 0:
+            raise ProbeError(f"the step {t:.3g} is below the resolution of x")
+        D.append((fp - fm) / (tp + tm))
+    R1 = (4 * D[1] - D[0]) / 3
+    R2 = (4 * D[2] - D[1]) / 3
+    base = prec.eps * fmax
+    noise = max(base, _fourth_difference_noise(values), _quantum(values), _binary_grid(values, base))
+    if coarse:
+        noise = max(noise, _smallest_gap(values))
+    rounding = 8.0 * noise / step + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2)
+    truncation = abs(R2 - R1)
+    flags = set()
+    if len(set(values.values())) == 1:  # exact: f did not change at all at this step
+        flags.add(Flag.FLAT)
+    if coarse:
+        flags.add(Flag.COARSE)
+    if noise > tuning.NOISY_ULPS * base:
+        flags.add(Flag.NOISY)
+    # the same samples give both one-sided slopes for free: a kink shows as their disagreement.
+    # Their rounding uses each side's own noise estimate, which a kink at x does not inflate.
+    sides: Sides = tuple(  # type: ignore[assignment]
+        _one_sided_from(
+            [side * (values[side * (4 >> k)] - f0) / (step / 2**k) for k in range(3)],
+            24.0 * max(base, _one_sided_noise(values, side)) / step
+            + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2),
+        )
+        for side in (-1, 1)
+    )
+    (left, el), (right, er) = sides
+    if abs(right - left) > tuning.K_ERROR * (el + er):
+        flags.add(Flag.KINK)
+    return Estimate(
+        R2,
+        truncation + rounding,
+        step,
+        Engine.CENTRAL,
+        6,
+        noise,
+        frozenset(flags),
+        sides,
+        truncation,
+    )
+
+
+def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
+    """Richardson on one-sided slopes at steps h, h/2, h/4: (value, error estimate)."""
+    R1 = 2 * D[1] - D[0]
+    R2 = 2 * D[2] - D[1]
+    value = (4 * R2 - R1) / 3
+    return value, abs(value - R2) + rounding
+
+
+def _binary_grid(v: dict[int, float], resolution: float) -> float:
+    """The spacing of a coarse binary grid the samples all lie on, or 0.
+
+    ``(1e15 + s) − 1e15`` returns multiples of 0.125: every sample is an integer multiple of one
+    power of two far above the loss's own resolution ε|f|. (A smooth loss's samples are not,
+    except by a coincidence of measure zero.)"""
+    q = _smallest_gap(v)
+    if q <= 1e3 * resolution or math.frexp(q)[0] != 0.5:
+        return 0.0
+    if all(float(val / q).is_integer() for val in set(v.values())):
+        return q
+    return 0.0
+
+
+def _smallest_gap(v: dict[int, float]) -> float:
+    """The smallest non-zero difference between the sampled values (0 when all are equal)."""
+    distinct = sorted(set(v.values()))
+    return min((b - a for a, b in itertools.pairwise(distinct)), default=0.0)
+
+
+def _quantum(v: dict[int, float]) -> float:
+    """The resolution of a loss that is quantised at this scale, or 0.
+
+    Along one side, f at 0, h/4, h/2, h takes four different values unless the loss is flat
+    there or rounds its changes to a coarse grid. Repeated values are compared exactly on
+    purpose: then every change seen on that side may be rounding, so the largest step between
+    neighbouring samples is taken as the noise level (0 when flat)."""
+    q = 0.0
+    for side in (-1, 1):
+        seq = [v[0], v[side], v[2 * side], v[4 * side]]
+        if len(set(seq)) < len(seq):
+            q = max(q, *(abs(b - a) for a, b in itertools.pairwise(seq)))
+    return q
+
+
+def _one_sided_noise(v: dict[int, float], side: int) -> float:
+    """Noise from the one-sided samples at 0, h/4, h/2, h: ``f(h) − 6f(h/2) + 8f(h/4) − 3f(0)``
+    vanishes for a cubic; for independent rounding errors σ it has deviation √110 σ."""
+    s = side
+    return abs(v[4 * s] - 6 * v[2 * s] + 8 * v[s] - 3 * v[0]) / math.sqrt(110.0)
+
+
+def _fourth_difference_noise(v: dict[int, float]) -> float:
+    """Noise in ``f`` from the two equispaced 5-point stencils among the central samples.
+
+    A 4th difference ``a`` at spacing h/4 and ``b`` at h/2: of a smooth function they are
+    truncation, ``b ≈ 16 a``; of independent rounding errors σ each has deviation √70 σ. The
+    combination ``a − b/16`` removes the leading truncation and keeps the noise (deviation
+    ≈ √70 σ), so a sharply curved function near a domain edge is not mistaken for a noisy one.
+    """
+    a = v[-2] - 4 * v[-1] + 6 * v[0] - 4 * v[1] + v[2]
+    b = v[-4] - 4 * v[-2] + 6 * v[0] - 4 * v[2] + v[4]
+    return 1.5 * abs(a - b / 16) / math.sqrt(70.0)
+
+
+def one_sided(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    *,
+    side: int,
+    f0: float,
+    prec: Precision,
+    h: float | None = None,
+    noise: float = 0.0,
+    what: str = "the probe",
+) -> Estimate:
+    """Forward (``side=+1``) or backward (``side=-1``) differences with Richardson extrapolation.
+
+    ``noise``: a known noise level of ``f`` (e.g. from a central estimate) for the rounding term.
+    """
+    start = ev.evaluations
+    h0 = prec.step_eps**tuning.ONE_SIDED_POWER if h is None else h
+    step = _find_step(ev, x, d, h0, (side,), what)
+    nz = np.flatnonzero(d)
+
+    def run(t: float) -> Estimate:
+        return _one_sided_richardson(ev, x, d, f0, t, side, noise, prec, nz)
+
+    best = _refine(run, step.size, can_grow=False)
+    flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
+    return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
+
+
+def _one_sided_richardson(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    f0: float,
+    step: float,
+    side: int,
+    noise: float,
+    prec: Precision,
+    nz: npt.NDArray[np.intp],
+) -> Estimate:
+    D = []
+    fmax = abs(f0)
+    rel_step = 0.0
+    for k in range(3):
+        t = step / 2**k
+        xs = _shifted(x, d, side * t)
+        fs = ev(xs)
+        if not math.isfinite(fs):
+            raise ProbeError(
+                f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
+            )
+        fmax = max(fmax, abs(fs))
+        taken, rel = _step_taken(x, xs, d, t, nz) if side > 0 else _step_taken(xs, x, d, t, nz)
+        rel_step = max(rel_step, rel, _input_rounding(prec, x, d, t))
+        if taken == 0:
+            raise ProbeError(f"the step {t:.3g} is below the resolution of x")
+        D.append((fs - f0) / (side * abs(taken)))
+    noise = max(noise, prec.eps * fmax)
+    value, err = _one_sided_from(D, 24.0 * noise / step)
+    truncation = err - 24.0 * noise / step
+    err += (4.0 * prec.eps + 4.0 * rel_step) * abs(value)
+    engine = Engine.FORWARD if side > 0 else Engine.BACKWARD
+    return Estimate(value, err, step, engine, 3, noise, frozenset(), None, truncation)

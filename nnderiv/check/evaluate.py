@@ -1,0 +1,151 @@
+"""Calling the user's loss: a fresh copy of ``x`` every call, every call counted, the precision
+the loss is computed in measured once.
+
+Example::
+
+    >>> import numpy as np
+    >>> ev = Evaluator(lambda x: float(np.sum(x**2)), ())
+    >>> ev(np.array([1.0, 2.0])), ev.evaluations
+    (5.0, 1)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import InvalidArgument
+from . import tuning
+
+__all__ = ["Evaluator", "Precision", "measure_precision", "to_scalar"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Evaluator:
+    """Calls ``fun(x, *args)`` on a private copy of ``x`` and counts every call.
+
+    A loss that shifts or scales its input in place then cannot change the point being
+    probed. Exceptions and non-finite values become NaN (the engines shrink the step); the
+    last exception is kept for the error message.
+    """
+
+    def __init__(self, fun: Callable[..., Any], args: Sequence[Any]) -> None:
+        self.fun = fun
+        self.args = tuple(args)
+        self.evaluations = 0
+        self.last_exception: BaseException | None = None
+
+    def raw(self, x: npt.NDArray[Any]) -> Any:
+        """Call ``fun`` once (counted) on a copy of ``x`` and return what it returned."""
+        self.evaluations += 1
+        return self.fun(x.copy(), *self.args)
+
+    def __call__(self, x: npt.NDArray[Any]) -> float:
+        """``fun(x, *args)`` as a float; NaN when it raises or is non-finite."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                value = self.raw(x)
+        except Exception as exc:  # the engines shrink the step; ProbeError re-raises later
+            self.last_exception = exc
+            return math.nan
+        return to_scalar(value, "fun")
+
+
+def to_scalar(value: Any, name: str) -> float:
+    """A real scalar from ``value`` (Python, numpy or 0-d/1-element array), else InvalidArgument."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a scalar but got an array of shape {arr.shape}"
+        )
+    if np.iscomplexobj(arr):
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a real scalar but got {arr.reshape(()).item()!r}"
+        )
+    if arr.dtype.kind not in "iuf":
+        raise InvalidArgument(
+            f"Expected {name}(x, *args) to return a real number but got {value!r} "
+            f"(type={type(value).__name__})"
+        )
+    return float(arr.reshape(()))
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The precision the loss is computed in, measured at ``x``.
+
+    Attributes:
+        eps: machine epsilon of the loss's arithmetic (float32's when it returns float32 or
+            every value it returned is a float32 number).
+        x_eps: relative resolution at which the loss reads ``x``: 0 (it uses x as given), or
+            float32's ε when it rounds ``x`` to float32 first.
+        dtype: the name of the precision, for the report.
+    """
+
+    eps: float
+    x_eps: float
+    dtype: str
+
+    @property
+    def step_eps(self) -> float:
+        """The resolution steps must be sized for: of the loss's values or of its input."""
+        return max(self.eps, self.x_eps)
+
+
+def _is_float32_number(v: float) -> bool:
+    # an exact representability test, not a comparison of two computed results: a value
+    # computed in float64 is a float32 number with probability about 2**-29
+    return float(np.float32(v)) == v
+
+
+def measure_precision(
+    ev: Evaluator,
+    x: FloatArray,
+    f0_raw: Any,
+    f0: float,
+    g: FloatArray,
+    rng: np.random.Generator,
+) -> Precision:
+    """Learn the precision of the loss from its value at ``x`` and one more evaluation.
+
+    Does the loss read ``x`` in float32? Compare ``f`` at two points that round to the same
+    float32 values but differ as float64: ``x`` and ``round32(x)`` when ``x`` is not a float32
+    array, else ``x`` and ``x ⊙ (1 ± 2⁻³⁰)``. A float64 loss moves by about 1e-8 of its
+    slope — far above its rounding; a float32 reader returns the same bits (an exact identity
+    test, on purpose). Zero entries are left alone (float32 reads them exactly). No point here
+    is farther than 6e-8 relative from ``x``, so no domain edge is crossed unless ``x`` is
+    already that close to it; a non-finite value there gives no information, and none is
+    drawn.
+    """
+    dt = getattr(f0_raw, "dtype", None)
+    eps = tuning.EPS64
+    name = "float64"
+    if dt is not None and np.issubdtype(dt, np.floating) and float(np.finfo(dt).eps) > eps:
+        eps, name = float(np.finfo(dt).eps), np.dtype(dt).name
+    x32 = x.astype(np.float32).astype(np.float64)
+    if not np.array_equal(x32, x):
+        other = x32
+    else:
+        sign = rng.choice([-1.0, 1.0], size=x.shape)
+        other = x * (1.0 + sign * tuning.INPUT_PRECISION_STEP)
+    # the change a float64 loss would show, by the claimed gradient ``g``; when it would be
+    # below the loss's own rounding anyway (a flat loss, denormal entries), equality tells
+    # nothing and no evaluation is spent
+    visible = abs(float(np.sum(g * (other - x)))) > tuning.NOISY_ULPS * eps * abs(f0)
+    f1 = ev(other) if visible else math.nan
+    x_eps = 0.0
+    if math.isfinite(f1) and f1 == f0:
+        x_eps = tuning.EPS32  # same bits from different float64 inputs: fun rounds x first
+    if eps < tuning.EPS32 and all(_is_float32_number(v) for v in (f0, f1) if math.isfinite(v)):
+        eps, name = tuning.EPS32, "float32"  # every value it returned is a float32 number
+    if x_eps and eps < tuning.EPS32:
+        eps, name = tuning.EPS32, "float32"
+    return Precision(eps, x_eps, name)

@@ -1,0 +1,399 @@
+"""One probe: a directional check of the claimed gradient, ``g · d`` against ``∇f · d``, and
+the complex-step confirmation that must precede any pass resting on complex step.
+
+A probe direction is ``d = s ⊙ v`` on a support (``s`` the per-entry step scale of
+:func:`nnderiv.check.engines.entry_scale`, ``v`` a one-hot, a block mask or random weights).
+The numbers come from an engine, the verdict from :func:`nnderiv.check.verdict.judge`.
+
+Rules that make a verdict trustworthy:
+
+* a complex-step disagreement counts only when a real-arithmetic witness (central
+  differences) also excludes the claim, or when complex step, repeated at points 1e-8 away,
+  shows that the loss's own rounding cannot explain it;
+* complex step is used at all only after a real-arithmetic probe has confirmed it on a probe
+  free of kinks and domain edges (:func:`confirm_complex`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import ProbeError
+from . import tuning
+from .engines import Engine, Estimate, Flag, central, complex_jitter, complex_step, entry_scale
+from .evaluate import Evaluator, Precision
+from .verdict import Judgement, Verdict, judge, judge_kink
+
+__all__ = [
+    "ComplexStepBroken",
+    "Context",
+    "Fallback",
+    "FallbackReason",
+    "Probe",
+    "confirm_complex",
+    "evaluate_probe",
+    "make_context",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+
+class FallbackReason(enum.StrEnum):
+    """Why the check did not (or not only) use complex step."""
+
+    RAISED = "fun raised on complex input"
+    CAST = "fun drops the imaginary part (ComplexWarning: a cast to real)"
+    DISAGREED = "complex step disagreed with central differences"
+    UNCONFIRMED = "no real-arithmetic probe could confirm complex step"
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A switch from complex step to central differences: the reason and its details."""
+
+    reason: FallbackReason
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
+
+
+class ComplexStepBroken(Exception):
+    """Complex step cannot be trusted for this loss; ``.fallback`` says why."""
+
+    def __init__(self, fallback: Fallback) -> None:
+        super().__init__(str(fallback))
+        self.fallback = fallback
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a probe needs, fixed for the whole check.
+
+    Attributes:
+        ev: the counting evaluator of the loss.
+        x: the point (float64).
+        g: the claimed gradient, flattened (float64).
+        scale: the per-entry step scale, flattened.
+        prec: the precision of the loss.
+        f0: the loss at ``x``.
+        eps_g: machine epsilon of the claimed gradient's dtype.
+        tau: a typical entry of the claimed gradient, for its absolute rounding floor.
+        gscale: the root-mean-square of the claimed gradient (the scale of an entry).
+        rtol, atol: the user's extra tolerances.
+    """
+
+    ev: Evaluator
+    x: FloatArray
+    g: FloatArray
+    scale: FloatArray
+    prec: Precision
+    f0: float
+    eps_g: float
+    tau: float
+    gscale: float
+    rtol: float
+    atol: float
+
+    @property
+    def size(self) -> int:
+        return int(self.x.size)
+
+    def direction(self, support: IntArray, v: FloatArray) -> FloatArray:
+        d = np.zeros(self.size)
+        d[support] = self.scale[support] * v
+        return d.reshape(self.x.shape)
+
+    def index(self, k: int) -> tuple[int, ...]:
+        return tuple(int(i) for i in np.unravel_index(k, self.x.shape))
+
+
+def make_context(
+    ev: Evaluator,
+    x: FloatArray,
+    g: FloatArray,
+    prec: Precision,
+    f0: float,
+    eps_g: float,
+    rtol: float,
+    atol: float,
+) -> Context:
+    """The fixed quantities of a check, derived once from ``x`` and the claimed gradient."""
+    flat = g.ravel()
+    # absolute rounding floor per entry of the claimed gradient: it is computed from rounded
+    # inputs (a − y with a ≈ 1 loses ε absolutely), so an ε of a typical entry, or of an
+    # O(1) quantity spread over the entries — not of the largest entry, which may be 10¹²
+    # times the others (a probability near 0) and would hide everything else
+    nonzero = np.abs(flat[flat != 0])
+    tau = (float(np.median(nonzero)) if nonzero.size else 0.0) + max(1.0, abs(f0)) / flat.size
+    gscale = float(np.sqrt(np.mean(flat**2))) or tau
+    return Context(ev, x, flat, entry_scale(x).ravel(), prec, f0, eps_g, tau, gscale, rtol, atol)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One directional check: its support, weights, the judgement and the estimate behind it.
+
+    ``explained``: complex step disagreed, but by no more than the loss's own rounding,
+    measured (central differences agree, complex step repeated nearby varies that much).
+    """
+
+    support: IntArray
+    weights: FloatArray  # d on the support
+    judgement: Judgement
+    estimate: Estimate
+    explained: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judgement.verdict
+
+    @property
+    def value(self) -> float:
+        return self.judgement.value
+
+    @property
+    def allowed(self) -> float:
+        return self.judgement.allowed
+
+    @property
+    def excess(self) -> float:
+        return self.judgement.excess
+
+    def with_judgement(self, j: Judgement) -> Probe:
+        return dataclasses.replace(self, judgement=j)
+
+
+def judge_probe(
+    ctx: Context, support: IntArray, w: FloatArray, value: float, error: float
+) -> Judgement:
+    """The judgement of ``g · d`` (``d = w`` on ``support``) against a numeric value."""
+    gw = ctx.g[support] * w
+    claimed = float(np.sum(gw))
+    weight = float(np.sum(np.abs(w)))
+    floor = (
+        ctx.eps_g**tuning.CLAIMED_REL_POWER * float(np.sum(np.abs(gw)))
+        + tuning.CLAIMED_ABS_ULPS * ctx.eps_g * ctx.tau * weight
+        + ctx.atol * weight
+        + ctx.rtol * max(abs(claimed), abs(value))
+    )
+    # the scale an error estimate must be small against to decide: the probe's values, the
+    # gradient's typical size, or (for a gradient that is ~0 here) √ε of the loss itself
+    unit = float(np.sqrt(np.sum((w / ctx.scale[support]) ** 2)))
+    ref = max(
+        abs(claimed),
+        abs(value),
+        ctx.gscale * float(np.sqrt(np.sum(w**2))),
+        math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit,
+    )
+    return judge(claimed, value, error, floor, ref)
+
+
+def _make(ctx: Context, support: IntArray, w: FloatArray, est: Estimate) -> Probe:
+    return Probe(support, w, judge_probe(ctx, support, w, est.value, est.error), est)
+
+
+def _estimate(ctx: Context, engine: Engine, d: FloatArray, what: str) -> Estimate:
+    if engine is Engine.COMPLEX:
+        return complex_step(ctx.ev, ctx.x, d, ctx.prec)
+    return central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
+
+
+def evaluate_probe(
+    ctx: Context,
+    engine: Engine,
+    support: IntArray,
+    v: FloatArray,
+    what: str,
+    *,
+    confirm: bool = True,
+    est: Estimate | None = None,
+) -> Probe:
+    """Check ``g · d`` along ``d = s ⊙ v`` on ``support`` with ``engine``.
+
+    With central differences, a disagreement is re-examined at a kink (one-sided slopes) and
+    on a flat loss (larger steps). With complex step, anything but agreement is confirmed by
+    central differences unless ``confirm=False`` (inside a bisection, whose final single entry
+    is always re-probed with confirmation). ``est``: an estimate already made along this ``d``.
+    """
+    d = ctx.direction(support, v)
+    w = d.ravel()[support]
+    if est is None:
+        est = _estimate(ctx, engine, d, what)
+    p = _make(ctx, support, w, est)
+    if p.verdict is Verdict.AGREE:
+        return p
+    if engine is not Engine.COMPLEX:
+        if est.has(Flag.FLAT):
+            return _unflatten(ctx, p, d, what)
+        return p.with_judgement(judge_kink(p.judgement, est.sides)) if est.sides else p
+    if not confirm:
+        return p
+    return _confirm_disagreement(ctx, p, d, w, what)
+
+
+def _confirm_disagreement(
+    ctx: Context, p: Probe, d: FloatArray, w: FloatArray, what: str
+) -> Probe:
+    """A complex-step probe that did not agree, examined in real arithmetic."""
+    c = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
+    pc = _make(ctx, p.support, w, c)
+    if c.sides is not None and c.has(Flag.KINK):
+        kinked = judge_kink(pc.judgement, c.sides)
+        if kinked.slopes is not None:
+            return pc.with_judgement(kinked)  # a kink: complex step saw only one side of it
+    if pc.verdict is Verdict.DISAGREE:
+        # the real-arithmetic witness excludes the claim too; report the sharper estimate
+        return p.with_judgement(dataclasses.replace(p.judgement, verdict=Verdict.DISAGREE))
+    contradicted = abs(p.value - c.value) > tuning.K_ERROR * c.error + p.judgement.floor
+    if contradicted and c.error <= tuning.RELIABLE * p.judgement.ref:
+        raise ComplexStepBroken(
+            Fallback(
+                FallbackReason.DISAGREED,
+                f"along {what} ({p.value:.6g} against {c.value:.6g}): abs, sign, a norm or a "
+                "comparison on the imaginary part breaks it",
+            )
+        )
+    # central differences cannot tell: both values fit. How far is complex step itself off,
+    # through the loss's own rounding? Measured by repeating it 1e-8 away.
+    jittered = complex_jitter(ctx.ev, ctx.x, d, ctx.prec, p.estimate)
+    pj = _make(ctx, p.support, w, jittered)
+    if pj.verdict is Verdict.AGREE:
+        return dataclasses.replace(pj, explained=True)
+    return pj
+
+
+def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:
+    """``f`` did not change at all at the steps used: no evidence of a zero slope when ``f``
+    is coarse (rounded to a grid far above ε|f|). Larger steps (×64, ×4096) until ``f``
+    changes; the estimate there (with the grid as its noise) decides."""
+    step = p.estimate.step
+    for factor in (64.0, 4096.0):
+        try:
+            est = central(
+                ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, h=step * factor, coarse=True, what=what
+            )
+        except ProbeError:
+            break
+        if not est.has(Flag.FLAT):
+            return _make(ctx, p.support, p.weights, est)
+    return p
+
+
+# --------------------------------------------------------------------------------------------
+# random weights and the complex-step confirmation
+# --------------------------------------------------------------------------------------------
+
+
+def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> FloatArray:
+    """Random signed weights for a probe over ``support``, each in ±[0.5, 1.5], divided by
+    ``1 + |g_k s_k| / median |g s|`` so that no entry's term dominates the probe: an entry
+    whose gradient is 10¹² times the others' (a probability near 0) cannot hide a wrong
+    entry elsewhere behind its rounding."""
+    size = support.size
+    v: FloatArray = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size)
+    contrib = np.abs(ctx.g[support] * ctx.scale[support])
+    nonzero = contrib[contrib > 0]
+    typical = float(np.median(nonzero)) if nonzero.size else 0.0
+    if typical > 0:
+        v = v / (1.0 + contrib / typical)
+    return v
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Complex step confirmed in real arithmetic along one probe.
+
+    ``first``: the full-support random weights and complex-step estimate along them, reusable
+    as the first random probe (None when the confirming probe was a smaller one);
+    ``what``: which probe confirmed it.
+    """
+
+    first: tuple[FloatArray, Estimate] | None
+    what: str
+
+
+def _candidates(ctx: Context, rng: np.random.Generator) -> list[tuple[IntArray, str]]:
+    """Supports to try, in order: all entries; the entries off exact zeros and ties (where
+    ``abs``, ``maximum`` and ``norm`` put their kinks); random smaller blocks; single entries."""
+    everything = np.arange(ctx.size)
+    out = [(everything, "a random probe over all entries")]
+    flat = ctx.x.ravel()
+    _, first, counts = np.unique(flat, return_index=True, return_counts=True)
+    plain = np.sort(first[(counts == 1) & (flat[first] != 0)])
+    if 0 < plain.size < ctx.size:
+        out.append((plain, f"a random probe over the {plain.size} entries off zeros and ties"))
+    pool = plain if plain.size else everything
+    size = pool.size // 4
+    while len(out) < tuning.CONFIRM_TRIES and size > 1:
+        out.append((np.sort(rng.choice(pool, size=size, replace=False)), f"{size} entries"))
+        size //= 4
+    while len(out) < tuning.CONFIRM_TRIES:
+        k = int(rng.choice(pool))
+        out.append((np.array([k]), f"entry {ctx.index(k)}"))
+    return out
+
+
+def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
+    """Complex step against central differences along probes until one, free of kinks, domain
+    edges and flat or coarse values, confirms it. Raises :class:`ComplexStepBroken` when the
+    loss refuses complex input, drops its imaginary part, disagrees with real arithmetic, or
+    when no probe could confirm it (a pass never rests on complex step alone)."""
+    for support, what in _candidates(ctx, rng):
+        v = random_v(ctx, rng, support)
+        d = ctx.direction(support, v)
+        try:
+            est = complex_step(ctx.ev, ctx.x, d, ctx.prec)
+        except np.exceptions.ComplexWarning:
+            raise ComplexStepBroken(Fallback(FallbackReason.CAST, "")) from None
+        except ProbeError:
+            continue  # non-finite on complex input at this direction: try another
+        except Exception as exc:
+            raise ComplexStepBroken(
+                Fallback(FallbackReason.RAISED, f"{type(exc).__name__}: {exc}")
+            ) from None
+        try:
+            real = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
+        except ProbeError:
+            continue
+        if real.flags & {Flag.KINK, Flag.ONE_SIDED, Flag.FLAT, Flag.COARSE}:
+            continue
+        w = d.ravel()[support]
+        j = judge_probe(ctx, support, w, real.value, real.error)
+        if tuning.K_ERROR * real.error > tuning.PRECISE * j.ref:
+            continue  # too rough to confirm anything
+        if abs(est.value - real.value) > tuning.K_ERROR * (real.error + est.error) + j.floor:
+            raise ComplexStepBroken(
+                Fallback(
+                    FallbackReason.DISAGREED,
+                    f"along {what} ({est.value:.6g} against {real.value:.6g}): abs, sign, a "
+                    "norm or a comparison on the imaginary part breaks it",
+                )
+            )
+        first = (v, est) if support.size == ctx.size else None
+        return Confirmation(first, what)
+    raise ComplexStepBroken(
+        Fallback(
+            FallbackReason.UNCONFIRMED,
+            f"all {tuning.CONFIRM_TRIES} probes tried crossed a kink or a domain edge, or were "
+            "too noisy",
+        )
+    )
+
+
+def spot_entries(
+    ctx: Context, rng: np.random.Generator, count: int, extra: Sequence[int], skip: set[int]
+) -> list[int]:
+    """Single entries to show: ``extra`` first, then ``count`` random ones, none of ``skip``."""
+    drawn = rng.choice(ctx.size, size=min(count + len(skip), ctx.size), replace=False)
+    picks = [k for k in dict.fromkeys([*extra, *map(int, drawn)]) if k not in skip]
+    return picks[: len(extra) + count]
+

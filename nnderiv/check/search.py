@@ -1,0 +1,217 @@
+"""Where to probe: entry by entry, random signed probes over all entries, bisection down to a
+wrong entry, and the extra evidence kinks call for. Each function returns new values; none
+writes another object's state.
+
+* Small ``x``: every entry on its own.
+* Large ``x``: up to ``RANDOM_PROBES`` random signed probes over all entries; a disagreeing one
+  is bisected (one probe per level, the other half inferred by linearity) down to the wrong
+  entry in O(log N) probes; a probe over the remaining entries says whether more are wrong.
+* Kinks: a probe through kinks only bounds the sum of the one-sided slopes, so an error can
+  hide inside it. The entries at exact zeros and ties (where ``abs``, ``maximum``, ``norm``
+  put their kinks) are then checked one by one as subgradients, and the others by probes of
+  their own; when that is too many entries, the check says so (``unchecked``) instead of
+  passing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from . import tuning
+from .engines import Engine
+from .probe import Context, Probe, evaluate_probe, judge_probe, random_v, spot_entries
+from .verdict import Verdict
+
+__all__ = ["SearchResult", "entrywise", "search_probes"]
+
+IntArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The probes of one check and what the search learned.
+
+    Attributes:
+        singles: single-entry probes (every entry, localised leaves, kinked entries, spots).
+        randoms: probes over many entries.
+        engine: the engine in use at the end (central once a probe crossed a kink).
+        kinked: probes crossed kinks, so the engine turned to central differences.
+        clean: after localising wrong entries, a probe over all the others agreed.
+        unchecked: entries at suspected kinks that were too many to check one by one.
+        suspects: how many entries were suspected kinks (exact zeros and ties).
+    """
+
+    singles: list[Probe]
+    randoms: list[Probe] = field(default_factory=list)
+    engine: Engine = Engine.CENTRAL
+    kinked: bool = False
+    clean: bool = False
+    unchecked: int = 0
+    suspects: int = 0
+
+
+def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
+    """Every entry in ``entries`` on its own (a one-hot direction scaled to the entry)."""
+    one = np.ones(1)
+    return [
+        evaluate_probe(ctx, engine, np.array([k]), one, f"entry {ctx.index(int(k))}")
+        for k in entries
+    ]
+
+
+def _crossed_kink(p: Probe) -> bool:
+    return p.judgement.slopes is not None
+
+
+def localise(ctx: Context, engine: Engine, parent: Probe) -> Probe:
+    """Bisect a disagreeing probe down to one entry (the other half inferred by linearity)."""
+    while parent.support.size > 1:
+        half = parent.support.size // 2
+        d = np.zeros(ctx.size)
+        d[parent.support] = parent.weights
+        s1, s2 = parent.support[:half], parent.support[half:]
+        what = f"block of {s1.size} entries from {ctx.index(int(s1[0]))}"
+        p1 = evaluate_probe(ctx, engine, s1, d[s1] / ctx.scale[s1], what, confirm=False)
+        j2 = judge_probe(
+            ctx, s2, d[s2], parent.value - p1.value, parent.judgement.error + p1.judgement.error
+        )
+        p2 = Probe(s2, d[s2], j2, parent.estimate)
+        parent = max((p1, p2), key=lambda p: (p.verdict is Verdict.DISAGREE, p.excess))
+    k = int(parent.support[0])  # the single entry, re-probed directly and confirmed
+    v = parent.weights / ctx.scale[k]
+    est = parent.estimate if parent.estimate.evaluations and parent.support.size == 1 else None
+    return evaluate_probe(ctx, engine, parent.support, v, f"entry {ctx.index(k)}", est=est)
+
+
+@dataclass(frozen=True)
+class _Localised:
+    leaves: list[Probe]
+    engine: Engine
+    kinked: bool
+    clean: bool
+
+
+def _localise_all(
+    ctx: Context,
+    engine: Engine,
+    rng: np.random.Generator,
+    bad: Probe | None,
+    support: IntArray,
+    max_bad: int,
+) -> _Localised:
+    """Localise wrong entries one after another, re-probing the rest after each."""
+    leaves: list[Probe] = []
+    remaining = support
+    clean = kinked = False
+    kinks = 0
+    while bad is not None and len(leaves) < max_bad and kinks < tuning.MAX_KINK_LEAVES:
+        leaf = localise(ctx, engine, bad)
+        if leaf.verdict is Verdict.SUBGRADIENT:
+            kinks += 1
+            engine, kinked = Engine.CENTRAL, True  # complex step sees only one side of a kink
+        else:
+            leaves.append(leaf)
+            if leaf.verdict is not Verdict.DISAGREE:
+                break
+        remaining = remaining[remaining != leaf.support[0]]
+        if remaining.size == 0:
+            break
+        rest = evaluate_probe(
+            ctx, engine, remaining, random_v(ctx, rng, remaining), "the remaining entries"
+        )
+        bad = rest if rest.verdict is Verdict.DISAGREE else None
+        clean = rest.verdict is Verdict.AGREE
+        kinked = kinked or _crossed_kink(rest)
+    return _Localised(leaves, engine, kinked, clean)
+
+
+def _random_probes(
+    ctx: Context,
+    engine: Engine,
+    rng: np.random.Generator,
+    support: IntArray,
+    first: tuple[npt.NDArray[np.float64], object] | None,
+    label: str,
+) -> list[Probe]:
+    out: list[Probe] = []
+    for t in range(tuning.RANDOM_PROBES):
+        reuse = first if t == 0 else None
+        v = reuse[0] if reuse else random_v(ctx, rng, support)
+        est = reuse[1] if reuse else None
+        p = evaluate_probe(ctx, engine, support, v, f"{label} {t + 1}", est=est)  # type: ignore[arg-type]
+        out.append(p)
+        if p.verdict is Verdict.DISAGREE:
+            break  # one disagreeing probe is enough to start localising
+    return out
+
+
+def suspected_kinks(x: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Entries at exact zeros or tied with another entry: where ``abs``, ``maximum``, ``norm``,
+    ``clip`` and total variation put their kinks."""
+    flat = x.ravel()
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    out: npt.NDArray[np.bool_] = (flat == 0) | (counts[inverse] > 1)
+    return out
+
+
+def search_probes(
+    ctx: Context,
+    engine: Engine,
+    rng: np.random.Generator,
+    max_bad: int,
+    first: tuple[npt.NDArray[np.float64], object] | None = None,
+) -> SearchResult:
+    """Random probes, localisation, and — when probes crossed kinks — the kinked-input path.
+
+    ``first``: random weights over all entries with their estimate (from the complex-step
+    confirmation), reused as the first random probe."""
+    everything = np.arange(ctx.size)
+    randoms = _random_probes(ctx, engine, rng, everything, first, "random probe")
+    bad = next((p for p in randoms if p.verdict is Verdict.DISAGREE), None)
+    loc = _localise_all(ctx, engine, rng, bad, everything, max_bad)
+    kinked = loc.kinked or any(_crossed_kink(r) for r in randoms)
+    if kinked and not loc.leaves:
+        return _kinked_search(ctx, rng, randoms, max_bad)
+    found = {int(p.support[0]) for p in loc.leaves}
+    extra = []
+    if ctx.x.ndim == 2 and ctx.x.shape[0] == ctx.x.shape[1]:  # room for a transposed layout
+        extra = [int(np.ravel_multi_index(ctx.index(k)[::-1], ctx.x.shape)) for k in found]
+    # spot checks: for the report on a pass, and for the diagnosis of a widespread error;
+    # none when every wrong entry was localised and a probe over the rest agreed
+    count = 0 if loc.clean else (tuning.SPOT_CHECKS + 1 if loc.leaves else tuning.SPOT_CHECKS)
+    spots = entrywise(ctx, loc.engine, spot_entries(ctx, rng, count, extra if count else [], found))
+    return SearchResult(loc.leaves + spots, randoms, loc.engine, kinked, loc.clean)
+
+
+def _kinked_search(
+    ctx: Context, rng: np.random.Generator, randoms: list[Probe], max_bad: int
+) -> SearchResult:
+    """Probes crossed kinks and found nothing wrong: that bounds only the sum of one-sided
+    slopes. Split the entries: suspected kinks (exact zeros and ties) one by one as
+    subgradients, the others by probes of their own (central differences throughout)."""
+    engine = Engine.CENTRAL
+    suspect = suspected_kinks(ctx.x)
+    smooth = np.flatnonzero(~suspect)
+    kinked_entries = np.flatnonzero(suspect)
+    more: list[Probe] = []
+    leaves: list[Probe] = []
+    clean = False
+    if smooth.size:
+        more = _random_probes(ctx, engine, rng, smooth, None, "probe off the kinks")
+        if any(_crossed_kink(p) for p in more):
+            kinked_entries = np.arange(ctx.size)  # kinks elsewhere too: every entry on its own
+        else:
+            bad = next((p for p in more if p.verdict is Verdict.DISAGREE), None)
+            loc = _localise_all(ctx, engine, rng, bad, smooth, max_bad)
+            leaves, clean = loc.leaves, loc.clean
+    if kinked_entries.size > tuning.KINK_ENTRYWISE_MAX:
+        singles = leaves + entrywise(ctx, engine, spot_entries(ctx, rng, tuning.SPOT_CHECKS, [], set()))
+        return SearchResult(
+            singles, randoms + more, engine, True, clean, int(kinked_entries.size), int(suspect.sum())
+        )
+    singles = leaves + entrywise(ctx, engine, kinked_entries)
+    return SearchResult(singles, randoms + more, engine, True, clean, 0, int(suspect.sum()))

@@ -1,0 +1,69 @@
+"""Every tuning constant of the checker, in one place, each with the reason for its value.
+
+Nothing here is a tolerance a user would set: these shape *how* the checker measures (steps,
+how many probes) and how much evidence a verdict needs. ``rtol``/``atol`` of
+:func:`nnderiv.check_gradient` add tolerance on top of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS64 = float(np.finfo(np.float64).eps)
+EPS32 = float(np.finfo(np.float32).eps)
+
+# --- verdicts --------------------------------------------------------------------------------
+# A discrepancy must exceed K_ERROR error estimates (plus the rounding floor) to count: the
+# estimates are of the order of the true error, not bounds, and a factor 4 keeps the chance of
+# a true error beyond it negligible (the property test of the estimates checks this).
+K_ERROR = 4.0
+# An estimate whose error exceeds this fraction of the probe's scale cannot fail anything: it
+# could be wrong in its first digit.
+RELIABLE = 0.1
+# To *agree*, K_ERROR error estimates must fit within this fraction of the probe's scale. At
+# 2.5e-3 an error of 0.3 % or more is never passed: it exceeds the allowed band and fails, or
+# the estimate is too rough and the verdict is inconclusive.
+PRECISE = 2.5e-3
+
+# --- rounding floor of the claimed gradient ---------------------------------------------------
+# Each claimed entry may carry rounding amplified by cancellation in the user's formula
+# (1 − a for a near 1, …) up to ε^(-1/4) times: a relative ε^(3/4) (1.8e-12 in float64).
+CLAIMED_REL_POWER = 0.75
+# plus an absolute 16 ε of a typical O(1) term, per unit of probe weight
+CLAIMED_ABS_ULPS = 16.0
+
+# --- steps -----------------------------------------------------------------------------------
+COMPLEX_STEP = 1e-20  # Im f(x + i h d)/h: any h far below |x| works; no cancellation
+# central differences start at ε_f^(1/5) of the entry scale: with two Richardson levels the
+# truncation error is O(h⁶) and the rounding O(ε/h), balanced near h = ε^(1/7); 1/5 errs to
+# the larger step, which the refinement then shrinks where f curves sharply
+CENTRAL_POWER = 0.2
+ONE_SIDED_POWER = 1.0 / 3.0  # one-sided Richardson: O(h³) truncation against O(ε/h) rounding
+SHRINK = 8.0  # a step at which f is non-finite shrinks by this factor …
+BACK_OFF = 64.0  # … and the first finite one backs off this much more from the edge
+MAX_SHRINKS = 26  # 8^26 ≈ 3e23: from any start step down to far below ε|x|
+REFINE_FACTOR = 8.0  # a step refined down (sharp curvature) shrinks by this factor
+GROW_FACTOR = 4.0  # a step refined up (rounding dominates) grows by this factor
+REFINE_ROUNDS = 3  # at most this many refinements per estimate
+# when rounding dominates the error estimate (float32 losses), the step may grow to this
+# fraction of the entry scale — and never into a region where f stopped being finite
+MAX_REL_STEP = 0.5
+# a one-entry step of ε^(1/2)·scale probes whether f reads x in float32 (below float32's
+# resolution, far above float64's)
+INPUT_PRECISION_STEP = 2.0**-30
+
+# --- complex step -----------------------------------------------------------------------------
+# jitter points: relative real shifts of x at which complex step is repeated to measure the
+# rounding of the computed function (1e-8 moves every intermediate by many ulps, but the
+# derivative itself by far less than the jitter it measures)
+JITTER_SHIFTS = (-2e-8, -1e-8, 1e-8, 2e-8)
+CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before giving up on it
+# a loss whose measured noise exceeds this many ε|f| was computed with cancellation
+NOISY_ULPS = 64.0
+
+# --- search ----------------------------------------------------------------------------------
+ENTRYWISE_MAX = 256  # x.size up to which strategy="auto" checks entry by entry
+RANDOM_PROBES = 3  # random signed probes over all entries (large x)
+MAX_KINK_LEAVES = 8  # bisections that may end on a kink before localisation stops
+KINK_ENTRYWISE_MAX = 4096  # suspected kinked entries checked one by one, at most
+SPOT_CHECKS = 3  # single entries shown in the report of a large pass

@@ -1,0 +1,112 @@
+"""The decision: a pure function from a claimed value, a numeric estimate and floors to a
+verdict. No evaluation of the loss happens here, and nothing is decided from text.
+
+Example::
+
+    >>> j = judge(claimed=1.0, value=1.1, error=1e-6, floor=0.0, ref=1.0)
+    >>> j.verdict
+    <Verdict.DISAGREE: 'disagree'>
+    >>> judge(claimed=1.0, value=1.0 + 1e-9, error=1e-8, floor=0.0, ref=1.0).verdict
+    <Verdict.AGREE: 'agree'>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass
+
+from . import tuning
+
+__all__ = ["Judgement", "Verdict", "judge", "judge_kink"]
+
+
+class Verdict(enum.StrEnum):
+    """The verdict on one probe (one entry, a block, or a random direction)."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    INCONCLUSIVE = "inconclusive"
+    SUBGRADIENT = "subgradient"  # at a kink, the claimed value lies between the one-sided slopes
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict with the numbers behind it.
+
+    Attributes:
+        claimed: the claimed directional derivative ``g · d``.
+        value: the numeric estimate of ``∇f · d``.
+        error: the numeric estimate's error estimate.
+        floor: the rounding floor of the claimed value (plus ``rtol``/``atol``).
+        ref: the scale the error estimate must be small against to decide.
+        verdict: the decision.
+        slopes: at a kink, the (lower, upper) one-sided slopes; else None.
+    """
+
+    claimed: float
+    value: float
+    error: float
+    floor: float
+    ref: float
+    verdict: Verdict
+    slopes: tuple[float, float] | None = None
+
+    @property
+    def gap(self) -> float:
+        return abs(self.claimed - self.value)
+
+    @property
+    def allowed(self) -> float:
+        return tuning.K_ERROR * self.error + self.floor
+
+    @property
+    def excess(self) -> float:
+        return self.gap / self.allowed if self.allowed > 0 else math.inf
+
+    @property
+    def relative_error(self) -> float:
+        """The error estimate against the scale: how rough the measurement was."""
+        return self.error / self.ref if self.ref > 0 else math.inf
+
+
+def judge(claimed: float, value: float, error: float, floor: float, ref: float) -> Judgement:
+    """Decide one probe of a smooth function.
+
+    * ``disagree``: ``|claimed − value| > K·error + floor`` and the error is below
+      ``RELIABLE`` of the scale — a discrepancy the estimate excludes;
+    * ``agree``: within that band, and ``K·error ≤ PRECISE · ref`` (or the gap is below the
+      floor) — so an error of 0.3 % is never passed;
+    * otherwise ``inconclusive``: the estimate is too rough to tell.
+    """
+    gap = abs(claimed - value)
+    verdict: Verdict
+    if gap <= tuning.K_ERROR * error + floor:
+        precise = tuning.K_ERROR * error <= tuning.PRECISE * ref or gap <= floor
+        verdict = Verdict.AGREE if precise else Verdict.INCONCLUSIVE
+    elif error <= tuning.RELIABLE * ref:
+        verdict = Verdict.DISAGREE
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    return Judgement(claimed, value, error, floor, ref, verdict)
+
+
+def judge_kink(
+    j: Judgement, sides: tuple[tuple[float, float], tuple[float, float]]
+) -> Judgement:
+    """Re-decide a probe whose one-sided slopes ``(left, right)`` (value, error) disagree.
+
+    A claimed value between the slopes (within their errors) is a valid subgradient along this
+    direction; outside them it is wrong. Slopes too rough to tell leave the verdict as it is.
+    """
+    (left, left_err), (right, right_err) = sides
+    if abs(right - left) <= tuning.K_ERROR * (right_err + left_err) + j.floor:
+        return j  # smooth here: the central verdict stands
+    if max(left_err, right_err) > tuning.RELIABLE * j.ref:
+        return j  # the one-sided slopes are too rough to call it a kink
+    lo, hi = sorted((left, right))
+    slack = tuning.K_ERROR * max(right_err, left_err) + j.floor
+    inside = lo - slack <= j.claimed <= hi + slack
+    verdict = Verdict.SUBGRADIENT if inside else Verdict.DISAGREE
+    return dataclasses.replace(j, verdict=verdict, slopes=(lo, hi))
