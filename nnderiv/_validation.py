@@ -84,7 +84,9 @@ def check_tolerance(name: str, value: Any) -> None:
         return
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not (ok and value >= 0 and math.isfinite(value)):
-        raise InvalidArgument(f"Expected {name} to be a finite number >= 0 but got {name}={value!r}")
+        raise InvalidArgument(
+            f"Expected {name} to be a finite number >= 0 but got {name}={value!r}"
+        )
 
 
 def check_seed(seed: Any) -> None:

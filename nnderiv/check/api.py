@@ -185,7 +185,10 @@ def _method_text(
         )
     else:
         assert confirmation is not None
-        why = f"complex step (analytic code), confirmed by central differences along {confirmation.what}"
+        why = (
+            "complex step (analytic code), confirmed by central differences along "
+            f"{confirmation.what}"
+        )
     if use_entrywise:
         return why, f"entry by entry (x has {size} ≤ entrywise_max entries)"
     how = (
@@ -211,10 +214,12 @@ def _report(
     forced: bool,
     use_entrywise: bool,
 ) -> GradientReport:
-    singles, randoms = result.singles, result.randoms
+    randoms = result.randoms
+    singles = result.singles + result.spots
     bad = [p for p in singles if p.verdict is Verdict.DISAGREE]
     bad_random = [r for r in randoms if r.verdict is Verdict.DISAGREE]
-    unsure = [p for p in singles + randoms if p.verdict is Verdict.INCONCLUSIVE]
+    # a spot check too rough to decide is no evidence either way: the probes decide
+    unsure = [p for p in result.singles + randoms if p.verdict is Verdict.INCONCLUSIVE]
     kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
     reason = diagnosis = ""
     status: Status
@@ -226,7 +231,7 @@ def _report(
                 "random probes disagree but no single entry could be singled out: many small "
                 "errors spread over the entries. " + diagnosis
             )
-    elif unsure or result.unchecked:
+    elif unsure or result.unchecked or result.unresolved:
         status = "inconclusive"
         reason = _reason(ctx, unsure, result)
     else:
@@ -234,7 +239,11 @@ def _report(
         diagnosis = "kinks: the claimed values are valid subgradients" if kinks else ""
     order = sorted(
         singles,
-        key=lambda p: (p.verdict is not Verdict.DISAGREE, p.verdict is not Verdict.INCONCLUSIVE, -p.excess),
+        key=lambda p: (
+            p.verdict is not Verdict.DISAGREE,
+            p.verdict is not Verdict.INCONCLUSIVE,
+            -p.excess,
+        ),
     )
     entries = [_entry(ctx, p) for p in order[:8]]
     why, how = _method_text(result, fallback, confirmation, forced, use_entrywise, ctx.size)
@@ -245,11 +254,8 @@ def _report(
         + (", then a random probe over all the other entries (agrees)" if result.clean else "")
     )
     explained = [p for p in singles + randoms if p.explained]
-    digits = (
-        min(-math.log10(max(p.judgement.error / max(abs(p.value), 1e-300), 1e-17)) for p in explained)
-        if explained and status == "pass"
-        else None
-    )
+    kept = [p.loss_digits for p in explained if p.loss_digits is not None]
+    digits = min(kept) if kept and status == "pass" else None
     return GradientReport(
         status,
         ctx.index(int(order[0].support[0])) if bad else None,
@@ -284,6 +290,13 @@ def _reason(ctx: Context, unsure: list[Probe], result: SearchResult) -> str:
             f"the numeric error at {where} is {worst.judgement.relative_error:.1%} of the "
             f"gradient's scale (loss computed in {ctx.prec.dtype}): too large to decide"
         )
+    if result.unresolved:
+        parts.append(
+            f"the random probes agree, but {result.unresolved} of {ctx.size} entries are "
+            f"resolved only to a relative {result.resolution:.2g} each (above "
+            f"{tuning.ENTRY_RESOLUTION:.0%}): an error that large in one of them alone would "
+            f"not show through the noise of the loss ({ctx.prec.dtype})"
+        )
     if result.unchecked:
         parts.append(
             f"{result.unchecked} entries sit at suspected kinks (exact zeros or ties), more than "
@@ -314,7 +327,9 @@ def _entry(ctx: Context, p: Probe) -> EntryCheck:
         note = "step shrank away from a domain edge"
     elif p.estimate.has(Flag.COARSE):
         note = "f changed only at larger steps"
-    return EntryCheck(ctx.index(k), float(ctx.g[k]), p.value / w, p.allowed / abs(w), p.verdict, note)
+    return EntryCheck(
+        ctx.index(k), float(ctx.g[k]), p.value / w, p.allowed / abs(w), p.verdict, note
+    )
 
 
 def assert_gradient(
@@ -338,6 +353,3 @@ def assert_gradient(
             f"nnderiv could not decide: {report.reason}", InconclusiveWarning, stacklevel=2
         )
     return report
-
-
-

@@ -28,9 +28,7 @@ __all__ = ["diagnose"]
 REL = 1e-6  # relative slack for a hypothesis on top of the per-entry bound
 
 
-def _table(
-    ch: Context, singles: list[Probe]
-) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
+def _table(ch: Context, singles: list[Probe]) -> tuple[npt.NDArray[np.intp], Any, Any, Any, Any]:
     ks = np.array([int(p.support[0]) for p in singles], dtype=np.intp)
     w = np.array([float(p.weights[0]) for p in singles])
     numeric = np.array([p.value for p in singles]) / w

@@ -268,16 +268,31 @@ def central(
         )
     nz = np.flatnonzero(d)
 
+    floor = 0.0
+
     def run(t: float) -> Estimate:
         known = step.samples if t == step.size else {}
-        return _central_richardson(ev, x, d, f0, t, prec, nz, coarse=coarse, known=known)
+        est = _central_richardson(ev, x, d, f0, t, prec, nz, coarse=coarse, known=known)
+        return _with_noise(est, floor)
 
-    best = run(step.size) if coarse else _refine(run, step.size, can_grow=not step.shrunk)
+    first = run(step.size)
+    if first.has(Flag.NOISY) and not coarse:
+        # The stencils say f is noisy. Measure the noise again at tiny steps, where f is
+        # linear and only noise remains: a stencil can underestimate it by chance, and
+        # near a singularity (log a at a ≈ step) the stencils see truncation, not noise.
+        probed = _noise_probe(ev, x, d, f0, first.step / 256.0)
+        if 0.0 < 8.0 * probed < first.noise:
+            floor = 2.0 * probed
+            first = _truncation_not_noise(first, max(floor, prec.eps * abs(f0)))
+        else:
+            floor = probed
+            first = _with_noise(first, floor)
+    best = first if coarse else _refine(run, first, can_grow=not step.shrunk)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
 
 
-def _refine(run: Callable[[float], Estimate], step: float, *, can_grow: bool) -> Estimate:
+def _refine(run: Callable[[float], Estimate], first: Estimate, *, can_grow: bool) -> Estimate:
     """Run a Richardson estimate and refine its step while that lowers the error estimate.
 
     Truncation dominating: the step shrinks (sharp curvature, a nearby domain edge). Rounding
@@ -286,7 +301,7 @@ def _refine(run: Callable[[float], Estimate], step: float, *, can_grow: bool) ->
     with a larger one, the larger was outside the Taylor region: shrinking goes on from the
     smaller. Any other disagreement means one estimate missed something: the error is widened
     to cover both, never narrowed."""
-    best = run(step)
+    best = first
     direction = 0  # −1 shrinking, +1 growing: never both within one estimate
     unconfirmed = False  # best disagreed with the larger step before it
     for _ in range(tuning.REFINE_ROUNDS):
@@ -300,7 +315,7 @@ def _refine(run: Callable[[float], Estimate], step: float, *, can_grow: bool) ->
         else:
             break
         try:
-            trial = run(trial_step)
+            trial = _with_noise(run(trial_step), best.noise)
         except ProbeError:
             break  # f non-finite at the new step: keep what we have
         if trial.has(Flag.FLAT) and not best.has(Flag.FLAT):
@@ -321,6 +336,26 @@ def _refine(run: Callable[[float], Estimate], step: float, *, can_grow: bool) ->
     if unconfirmed:  # the smallest step never met a neighbour it agreed with
         return dataclasses.replace(best, error=best.error + best.truncation + abs(best.value))
     return best
+
+
+def _with_noise(est: Estimate, noise: float) -> Estimate:
+    """``est`` with the noise of ``f`` measured at another step counted too: the noise is a
+    property of ``f`` near ``x``, and samples at one step can miss it by chance (a quadratic
+    on a coarse grid)."""
+    if noise <= est.noise:
+        return est
+    extra = 8.0 * (noise - est.noise) / est.step
+    return dataclasses.replace(est, error=est.error + extra, noise=noise)
+
+
+def _truncation_not_noise(est: Estimate, noise: float) -> Estimate:
+    """``est`` with its stencil noise found to be truncation: the total error is kept (never
+    narrowed), but counted as truncation, so that refinement shrinks the step."""
+    rounding = 8.0 * noise / est.step
+    truncation = max(est.truncation, est.error - rounding)
+    return dataclasses.replace(
+        est, noise=noise, truncation=truncation, flags=est.flags - {Flag.NOISY}
+    )
 
 
 def _central_richardson(
@@ -359,11 +394,19 @@ def _central_richardson(
     R1 = (4 * D[1] - D[0]) / 3
     R2 = (4 * D[2] - D[1]) / 3
     base = prec.eps * fmax
-    noise = max(base, _fourth_difference_noise(values), _quantum(values), _binary_grid(values, base))
+    noise = max(
+        base, _fourth_difference_noise(values), _quantum(values), _binary_grid(values, base)
+    )
     if coarse:
         noise = max(noise, _smallest_gap(values))
     rounding = 8.0 * noise / step + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2)
     truncation = abs(R2 - R1)
+    # in the Taylor region the raw differences converge like h²: (D0 − D1)/(D1 − D2) ≈ 4.
+    # Far from 4, with differences above the rounding, the step is outside that region and
+    # Richardson's own estimate means nothing: the last raw change bounds the error instead.
+    d01, d12 = D[0] - D[1], D[1] - D[2]
+    if abs(d01) > 4.0 * rounding and not 2.0 * abs(d12) <= abs(d01) <= 8.0 * abs(d12):
+        truncation = max(truncation, abs(d12))
     flags = set()
     if len(set(values.values())) == 1:  # exact: f did not change at all at this step
         flags.add(Flag.FLAT)
@@ -409,13 +452,18 @@ def _binary_grid(v: dict[int, float], resolution: float) -> float:
     """The spacing of a coarse binary grid the samples all lie on, or 0.
 
     ``(1e15 + s) − 1e15`` returns multiples of 0.125: every sample is an integer multiple of one
-    power of two far above the loss's own resolution ε|f|. (A smooth loss's samples are not,
-    except by a coincidence of measure zero.)"""
+    power of two above the loss's own resolution ε|f|. The largest such power not above the
+    smallest gap between samples is the grid, and the noise is taken to be that large. (A
+    smooth loss's samples are multiples of no power of two above about their own ulp.)"""
     q = _smallest_gap(v)
-    if q <= 1e3 * resolution or math.frexp(q)[0] != 0.5:
+    if q <= 2.0 * resolution:
         return 0.0
-    if all(float(val / q).is_integer() for val in set(v.values())):
-        return q
+    p = 2.0 ** math.floor(math.log2(q))
+    values = set(v.values())
+    while p > 2.0 * resolution:
+        if all(float(val / p).is_integer() for val in values):
+            return p
+        p /= 2.0
     return 0.0
 
 
@@ -448,16 +496,34 @@ def _one_sided_noise(v: dict[int, float], side: int) -> float:
 
 
 def _fourth_difference_noise(v: dict[int, float]) -> float:
-    """Noise in ``f`` from the two equispaced 5-point stencils among the central samples.
+    """Noise in ``f`` from the 7 central samples at 0, ±h/4, ±h/2, ±h.
 
-    A 4th difference ``a`` at spacing h/4 and ``b`` at h/2: of a smooth function they are
-    truncation, ``b ≈ 16 a``; of independent rounding errors σ each has deviation √70 σ. The
-    combination ``a − b/16`` removes the leading truncation and keeps the noise (deviation
-    ≈ √70 σ), so a sharply curved function near a domain edge is not mistaken for a noisy one.
+    Two combinations cancel a polynomial to high order and keep the rounding: of the even
+    parts, ``a − b/16`` (``a``, ``b`` the 4th differences at spacings h/4 and h/2; exact for
+    degree 5, deviation ≈ √70 σ for rounding errors of size σ); of the odd parts,
+    ``16 o₁ − 10 o₂ + o₄`` (exact for degree 4, deviation ≈ 13.4 σ). Their root mean square
+    estimates σ; a sharply curved function near a domain edge is not mistaken for noise.
     """
     a = v[-2] - 4 * v[-1] + 6 * v[0] - 4 * v[1] + v[2]
     b = v[-4] - 4 * v[-2] + 6 * v[0] - 4 * v[2] + v[4]
-    return 1.5 * abs(a - b / 16) / math.sqrt(70.0)
+    o1, o2, o4 = ((v[k] - v[-k]) / 2 for k in (1, 2, 4))
+    s_even = abs(a - b / 16) / math.sqrt(70.0)
+    s_odd = abs(16 * o1 - 10 * o2 + o4) / math.sqrt(178.5)
+    return math.sqrt((s_even**2 + s_odd**2) / 2)
+
+
+def _noise_probe(ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, delta: float) -> float:
+    """Noise of ``f`` from its 4th differences at a tiny spacing ``delta``: samples at
+    ``x + j δ d`` for j = −3…3. Polynomials up to degree 3 cancel (so even the steep
+    curvature next to a singularity does not count as noise); independent rounding errors of
+    size σ give each 4th difference a deviation of √70 σ."""
+    f = {0: f0}
+    for j in (-3, -2, -1, 1, 2, 3):
+        f[j] = ev(_shifted(x, d, j * delta))
+    if not all(math.isfinite(val) for val in f.values()):
+        return 0.0
+    fourths = [f[c - 2] - 4 * f[c - 1] + 6 * f[c] - 4 * f[c + 1] + f[c + 2] for c in (-1, 0, 1)]
+    return math.sqrt(sum(q * q for q in fourths) / 3) / math.sqrt(70.0)
 
 
 def one_sided(
@@ -484,7 +550,7 @@ def one_sided(
     def run(t: float) -> Estimate:
         return _one_sided_richardson(ev, x, d, f0, t, side, noise, prec, nz)
 
-    best = _refine(run, step.size, can_grow=False)
+    best = _refine(run, run(step.size), can_grow=False)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
 

@@ -103,6 +103,8 @@ class Precision:
 def _is_float32_number(v: float) -> bool:
     # an exact representability test, not a comparison of two computed results: a value
     # computed in float64 is a float32 number with probability about 2**-29
+    if not abs(v) < float(np.finfo(np.float32).max):
+        return False
     return float(np.float32(v)) == v
 
 

@@ -143,7 +143,8 @@ class Probe:
     """One directional check: its support, weights, the judgement and the estimate behind it.
 
     ``explained``: complex step disagreed, but by no more than the loss's own rounding,
-    measured (central differences agree, complex step repeated nearby varies that much).
+    measured: central differences agree, and complex step repeated nearby varies that much
+    or the loss's noise shows it loses digits to cancellation at x.
     """
 
     support: IntArray
@@ -151,6 +152,7 @@ class Probe:
     judgement: Judgement
     estimate: Estimate
     explained: bool = False
+    loss_digits: float | None = None  # where explained: about how many digits the loss keeps
 
     @property
     def verdict(self) -> Verdict:
@@ -185,15 +187,13 @@ def judge_probe(
         + ctx.atol * weight
         + ctx.rtol * max(abs(claimed), abs(value))
     )
-    # the scale an error estimate must be small against to decide: the probe's values, the
-    # gradient's typical size, or (for a gradient that is ~0 here) √ε of the loss itself
+    # the scale an error estimate must be small against to decide: the probe's values; the
+    # size its terms g_k d_k add up to with random signs (a probe over many entries, whose
+    # sum may cancel by chance); for one entry, the gradient's typical size; or (for a
+    # gradient that is ~0 here) √ε of the loss itself
     unit = float(np.sqrt(np.sum((w / ctx.scale[support]) ** 2)))
-    ref = max(
-        abs(claimed),
-        abs(value),
-        ctx.gscale * float(np.sqrt(np.sum(w**2))),
-        math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit,
-    )
+    spread = ctx.gscale * abs(float(w[0])) if support.size == 1 else float(np.sqrt(np.sum(gw**2)))
+    ref = max(abs(claimed), abs(value), spread, math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit)
     return judge(claimed, value, error, floor, ref)
 
 
@@ -240,9 +240,7 @@ def evaluate_probe(
     return _confirm_disagreement(ctx, p, d, w, what)
 
 
-def _confirm_disagreement(
-    ctx: Context, p: Probe, d: FloatArray, w: FloatArray, what: str
-) -> Probe:
+def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, what: str) -> Probe:
     """A complex-step probe that did not agree, examined in real arithmetic."""
     c = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
     pc = _make(ctx, p.support, w, c)
@@ -266,8 +264,15 @@ def _confirm_disagreement(
     # through the loss's own rounding? Measured by repeating it 1e-8 away.
     jittered = complex_jitter(ctx.ev, ctx.x, d, ctx.prec, p.estimate)
     pj = _make(ctx, p.support, w, jittered)
+    digits = -math.log10(max(c.noise / abs(ctx.f0), tuning.EPS64)) if ctx.f0 else None
     if pj.verdict is Verdict.AGREE:
-        return dataclasses.replace(pj, explained=True)
+        return dataclasses.replace(pj, explained=True, loss_digits=digits)
+    if c.has(Flag.NOISY) and pc.verdict is Verdict.AGREE:
+        # the loss loses digits to cancellation at x (measured: its noise is far above ε|f|),
+        # so complex step differentiates a function that is not quite the loss; the claim
+        # agrees with the real-arithmetic estimate to its accuracy, which is all the computed
+        # loss can tell
+        return dataclasses.replace(pc, explained=True, loss_digits=digits)
     return pj
 
 
@@ -295,14 +300,16 @@ def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:
 
 def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> FloatArray:
     """Random signed weights for a probe over ``support``, each in ±[0.5, 1.5], divided by
-    ``1 + |g_k s_k| / median |g s|`` so that no entry's term dominates the probe: an entry
-    whose gradient is 10¹² times the others' (a probability near 0) cannot hide a wrong
-    entry elsewhere behind its rounding."""
+    ``1 + |g_k s_k| / (1000 q₉₀ |g s|)``: an entry whose gradient is 10¹² times the others' (a
+    probability near 0) cannot hide a wrong entry elsewhere behind its rounding, while every
+    ordinary entry keeps its full weight."""
     size = support.size
     v: FloatArray = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size)
     contrib = np.abs(ctx.g[support] * ctx.scale[support])
     nonzero = contrib[contrib > 0]
-    typical = float(np.median(nonzero)) if nonzero.size else 0.0
+    # only outliers — a thousand times the 90th percentile — are damped: every other entry
+    # keeps its full weight, so an error in it moves the probe as much as it can
+    typical = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
     if typical > 0:
         v = v / (1.0 + contrib / typical)
     return v
@@ -396,4 +403,3 @@ def spot_entries(
     drawn = rng.choice(ctx.size, size=min(count + len(skip), ctx.size), replace=False)
     picks = [k for k in dict.fromkeys([*extra, *map(int, drawn)]) if k not in skip]
     return picks[: len(extra) + count]
-

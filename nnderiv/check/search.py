@@ -43,6 +43,11 @@ class SearchResult:
         clean: after localising wrong entries, a probe over all the others agreed.
         unchecked: entries at suspected kinks that were too many to check one by one.
         suspects: how many entries were suspected kinks (exact zeros and ties).
+        spots: single entries drawn at random for the report and the diagnosis; at large
+            sizes a float32 loss cannot resolve one entry, so only their disagreement counts.
+        unresolved: entries the agreeing probes could not certify to ``ENTRY_RESOLUTION``
+            (an error that large in that one entry alone could have gone unseen).
+        resolution: the relative error the worst-certified entry could still carry.
     """
 
     singles: list[Probe]
@@ -52,6 +57,9 @@ class SearchResult:
     clean: bool = False
     unchecked: int = 0
     suspects: int = 0
+    spots: list[Probe] = field(default_factory=list)
+    unresolved: int = 0
+    resolution: float = 0.0
 
 
 def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
@@ -184,7 +192,32 @@ def search_probes(
     # none when every wrong entry was localised and a probe over the rest agreed
     count = 0 if loc.clean else (tuning.SPOT_CHECKS + 1 if loc.leaves else tuning.SPOT_CHECKS)
     spots = entrywise(ctx, loc.engine, spot_entries(ctx, rng, count, extra if count else [], found))
-    return SearchResult(loc.leaves + spots, randoms, loc.engine, kinked, loc.clean)
+    bounds = entry_bounds(ctx, [p for p in randoms if p.verdict is Verdict.AGREE])
+    unresolved = int(np.sum(bounds > tuning.ENTRY_RESOLUTION)) if not loc.leaves else 0
+    worst = float(np.max(bounds)) if bounds.size else 0.0
+    return SearchResult(
+        loc.leaves,
+        randoms,
+        loc.engine,
+        kinked,
+        loc.clean,
+        spots=spots,
+        unresolved=unresolved,
+        resolution=worst,
+    )
+
+
+def entry_bounds(ctx: Context, agreeing: list[Probe]) -> npt.NDArray[np.float64]:
+    """For each entry, the relative error it alone could carry and still let every agreeing
+    probe agree: ``allowed / (|g_k| ∨ rms g) |w_k|``, the best over the probes (inf when no
+    probe covered it). A float32 loss's noise limits this, not the size of the probe."""
+    out = np.full(ctx.size, np.inf)
+    for p in agreeing:
+        scale = np.maximum(np.abs(ctx.g[p.support]), ctx.gscale) * np.abs(p.weights)
+        with np.errstate(divide="ignore"):
+            bound = np.where(scale > 0, p.allowed / scale, np.inf)
+        out[p.support] = np.minimum(out[p.support], bound)
+    return out
 
 
 def _kinked_search(
@@ -209,9 +242,16 @@ def _kinked_search(
             loc = _localise_all(ctx, engine, rng, bad, smooth, max_bad)
             leaves, clean = loc.leaves, loc.clean
     if kinked_entries.size > tuning.KINK_ENTRYWISE_MAX:
-        singles = leaves + entrywise(ctx, engine, spot_entries(ctx, rng, tuning.SPOT_CHECKS, [], set()))
+        spots = entrywise(ctx, engine, spot_entries(ctx, rng, tuning.SPOT_CHECKS, [], set()))
         return SearchResult(
-            singles, randoms + more, engine, True, clean, int(kinked_entries.size), int(suspect.sum())
+            leaves,
+            randoms + more,
+            engine,
+            True,
+            clean,
+            int(kinked_entries.size),
+            int(suspect.sum()),
+            spots,
         )
     singles = leaves + entrywise(ctx, engine, kinked_entries)
     return SearchResult(singles, randoms + more, engine, True, clean, 0, int(suspect.sum()))

@@ -44,10 +44,10 @@ BACK_OFF = 64.0  # … and the first finite one backs off this much more from th
 MAX_SHRINKS = 26  # 8^26 ≈ 3e23: from any start step down to far below ε|x|
 REFINE_FACTOR = 8.0  # a step refined down (sharp curvature) shrinks by this factor
 GROW_FACTOR = 4.0  # a step refined up (rounding dominates) grows by this factor
-REFINE_ROUNDS = 3  # at most this many refinements per estimate
+REFINE_ROUNDS = 4  # at most this many refinements per estimate
 # when rounding dominates the error estimate (float32 losses), the step may grow to this
 # fraction of the entry scale — and never into a region where f stopped being finite
-MAX_REL_STEP = 0.5
+MAX_REL_STEP = 16.0
 # a one-entry step of ε^(1/2)·scale probes whether f reads x in float32 (below float32's
 # resolution, far above float64's)
 INPUT_PRECISION_STEP = 2.0**-30
@@ -62,8 +62,16 @@ CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before
 NOISY_ULPS = 64.0
 
 # --- search ----------------------------------------------------------------------------------
+# agreeing random probes must exclude an error this large (relative) in every single entry
+# for a pass; a float32 loss over many entries may not resolve one entry that finely, and
+# then the check is inconclusive and says how finely it did resolve them
+ENTRY_RESOLUTION = 1e-2
 ENTRYWISE_MAX = 256  # x.size up to which strategy="auto" checks entry by entry
 RANDOM_PROBES = 3  # random signed probes over all entries (large x)
 MAX_KINK_LEAVES = 8  # bisections that may end on a kink before localisation stops
 KINK_ENTRYWISE_MAX = 4096  # suspected kinked entries checked one by one, at most
+# random probe weights are damped only for entries whose |g_k s_k| exceeds this multiple of
+# the 90th percentile: such an outlier's rounding would hide the others; any smaller damping
+# would hide an error in the largest ordinary entries behind the noise of a float32 loss
+DAMP_ABOVE = 1e3
 SPOT_CHECKS = 3  # single entries shown in the report of a large pass

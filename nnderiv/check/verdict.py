@@ -92,9 +92,7 @@ def judge(claimed: float, value: float, error: float, floor: float, ref: float) 
     return Judgement(claimed, value, error, floor, ref, verdict)
 
 
-def judge_kink(
-    j: Judgement, sides: tuple[tuple[float, float], tuple[float, float]]
-) -> Judgement:
+def judge_kink(j: Judgement, sides: tuple[tuple[float, float], tuple[float, float]]) -> Judgement:
     """Re-decide a probe whose one-sided slopes ``(left, right)`` (value, error) disagree.
 
     A claimed value between the slopes (within their errors) is a valid subgradient along this
