@@ -188,6 +188,379 @@ def _expit_grad(Z: Array, Y: Array) -> Array:
 # --- the catalogue -----------------------------------------------------------------------------
 
 
+# --- issue 8: regularisers at exact zeros, naive cancellation, float32, mutation -----------
+
+
+def lasso(w: Array, A: Array, b: Array, lam: float) -> Any:
+    """L1-regularised least squares: complex step through np.abs drops the L1 term."""
+    return 0.5 * np.sum((A @ w - b) ** 2) + lam * np.sum(np.abs(w))
+
+
+def _lasso_grad(w: Array, A: Array, b: Array, lam: float) -> Array:
+    return A.T @ (A @ w - b) + lam * np.sign(w)
+
+
+def _lasso_grad_no_l1(w: Array, A: Array, b: Array, lam: float) -> Array:
+    return A.T @ (A @ w - b)
+
+
+def sparse_lasso(w: Array, c: Array, lam: float) -> Any:
+    """A separable lasso, cheap enough for 10,000 entries."""
+    return 0.5 * np.sum((w - c) ** 2) + lam * np.sum(np.abs(w))
+
+
+def _sparse_lasso_grad(w: Array, c: Array, lam: float) -> Array:
+    return w - c + lam * np.sign(w)
+
+
+def total_variation(x: Array, y: Array, lam: float) -> Any:
+    return 0.5 * np.sum((x - y) ** 2) + lam * np.sum(np.abs(np.diff(x)))
+
+
+def _tv_grad(x: Array, y: Array, lam: float) -> Array:
+    s = np.sign(np.diff(x))
+    g = x - y
+    g[:-1] -= lam * s
+    g[1:] += lam * s
+    return g
+
+
+def group_lasso(W: Array, T: Array, lam: float) -> Any:
+    return 0.5 * np.sum((W - T) ** 2) + lam * np.sum(np.linalg.norm(W, axis=1))
+
+
+def _group_lasso_grad(W: Array, T: Array, lam: float) -> Array:
+    norms = np.linalg.norm(W, axis=1, keepdims=True)
+    safe = np.where(norms > 0, norms, 1.0)
+    return W - T + lam * np.where(norms > 0, W / safe, 0.0)
+
+
+def sparse_logistic(w: Array, X: Array, y: Array, lam: float) -> Any:
+    """Logistic regression with an L1 penalty, labels ±1."""
+    return np.sum(np.log1p(np.exp(-y * (X @ w)))) / len(y) + lam * np.sum(np.abs(w))
+
+
+def _sparse_logistic_grad(w: Array, X: Array, y: Array, lam: float) -> Array:
+    s = 1 / (1 + np.exp(y * (X @ w)))
+    return -(X.T @ (y * s)) / len(y) + lam * np.sign(w)
+
+
+def relu_net(W: Array, X: Array, t: Array) -> Any:
+    """A one-layer ReLU network with a squared loss; some pre-activations exactly 0."""
+    return 0.5 * np.sum((np.maximum(W @ X, 0.0) - t) ** 2)
+
+
+def _relu_net_grad(W: Array, X: Array, t: Array) -> Array:
+    H = W @ X
+    return ((np.maximum(H, 0.0) - t) * (H > 0)) @ X.T
+
+
+def naive_bce(z: Array, y: Array) -> Any:
+    """BCE written the common way, log(1 − σ(z)): the loss keeps few digits at large z."""
+    s = 1 / (1 + np.exp(-z))
+    return -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+
+
+def _naive_bce_grad(z: Array, y: Array) -> Array:
+    return (1 / (1 + np.exp(-z)) - y) / z.size
+
+
+def naive_focal(z: Array, y: Array, gamma: float = 2.0) -> Any:
+    """The most common focal loss: p = σ(z), then 1 − p."""
+    p = 1 / (1 + np.exp(-z))
+    pt = np.where(y == 1, p, 1 - p)
+    return -np.sum((1 - pt) ** gamma * np.log(pt))
+
+
+def _naive_focal_grad(z: Array, y: Array, gamma: float = 2.0) -> Array:
+    p = 1 / (1 + np.exp(-z))
+    pt = np.where(y == 1, p, 1 - p)
+    dpt = gamma * (1 - pt) ** (gamma - 1) * np.log(pt) - (1 - pt) ** gamma / pt
+    return dpt * np.where(y == 1, 1.0, -1.0) * p * (1 - p)
+
+
+def f32_bce_logits(Z: Array, Y: Array) -> Any:
+    """BCE from logits computed in float32 (returns np.float32)."""
+    z, y = Z.astype(np.float32), Y.astype(np.float32)
+    zero = np.float32(0)
+    terms = y * np.logaddexp(zero, -z) + (1 - y) * np.logaddexp(zero, z)
+    return np.sum(terms) / np.float32(Z.shape[1])
+
+
+def f32_ce_logits(Z: Array, Y: Array) -> Any:
+    z, y = Z.astype(np.float32), Y.astype(np.float32)
+    mx = z.max(axis=0, keepdims=True)
+    lse = mx + np.log(np.sum(np.exp(z - mx), axis=0, keepdims=True))
+    return np.sum(y * (lse - z)) / np.float32(Z.shape[1])
+
+
+def f32_mse(A: Array, Y: Array) -> Any:
+    a, y = A.astype(np.float32), Y.astype(np.float32)
+    return np.sum((a - y) ** 2) / np.float32(2 * A.shape[1])
+
+
+def f32_tanh_mlp(W: Array, X: Array, T: Array) -> Any:
+    h = np.tanh(W.astype(np.float32) @ X.astype(np.float32))
+    return np.sum((h - T.astype(np.float32)) ** 2) / np.float32(2 * X.shape[1])
+
+
+def _f32_tanh_mlp_grad(W: Array, X: Array, T: Array) -> Array:
+    h = np.tanh(W @ X)
+    return ((h - T) * (1 - h**2)) @ X.T / X.shape[1]
+
+
+def centring_loss(x: Array) -> Any:
+    """Shifts and scales its input in place before using it."""
+    x -= 1.0
+    x *= 2.0
+    return np.sum(x**3) / 3
+
+
+def _centring_grad(x: Array) -> Array:
+    return 2.0 * (2.0 * (x - 1.0)) ** 2
+
+
+def maxpool(x: Array, wout: Array) -> Any:
+    """2×2 max pooling of a 4×8 map, weighted, plus a small L2 term; the map has ties."""
+    return np.sum(wout * x.reshape(2, 2, 4, 2).max(axis=(1, 3))) + 0.05 * np.sum(x**2)
+
+
+def _maxpool_grad(x: Array, wout: Array, *, every_tie: bool = False) -> Array:
+    windows = x.reshape(2, 2, 4, 2)
+    top = windows.max(axis=(1, 3), keepdims=True)
+    mask = (windows == top).astype(float)
+    if not every_tie:  # a valid subgradient: the weight split among the tied maxima
+        mask /= mask.sum(axis=(1, 3), keepdims=True)
+    return 0.1 * x + (mask * wout[:, None, :, None]).reshape(4, 8)
+
+
+def _maxpool_point(rng: np.random.Generator) -> tuple[Array, Array]:
+    x = np.round(rng.normal(size=(4, 8)), 2)
+    x[0, 0] = x[1, 1] = x[0, 1] + 1.0  # a tie for the maximum of the first window
+    x[2, 6] = x[3, 7] = x[3, 6] + 1.0  # and of the last
+    return x, rng.uniform(0.5, 2.0, size=(2, 4))
+
+
+def _trust_inputs(rng: np.random.Generator) -> dict[str, Any]:
+    """The points of the issue-8 cases: exact zeros, ties, large logits, float32 sizes."""
+    A = rng.normal(size=(20, 30))
+    w = rng.normal(size=30)
+    w[rng.uniform(size=30) < 0.5] = 0.0
+    xs = np.round(rng.normal(size=40), 1)
+    xs[5:9] = xs[5]
+    W = rng.normal(size=(10, 4))
+    W[[1, 4, 7]] = 0.0
+    ws = rng.normal(size=8)
+    ws[[0, 3, 6]] = 0.0
+    Xr = rng.normal(size=(3, 6))
+    Wr = rng.normal(size=(4, 3))
+    Wr[0] = 0.0  # the first unit's pre-activations are exactly 0: a kink for every example
+    big = rng.normal(size=10_000)
+    big[rng.uniform(size=10_000) < 0.8] = 0.0
+    return {
+        "lasso": (w, (A, rng.normal(size=20), 0.3)),
+        "tv": (xs, (rng.normal(size=40), 0.2)),
+        "group": (W, (rng.normal(size=(10, 4)), 0.5)),
+        "logistic": (ws, (rng.normal(size=(25, 8)), np.sign(rng.normal(size=25)), 0.05)),
+        "relu": (Wr, (Xr, rng.normal(size=(4, 6)))),
+        "big": (big, (rng.normal(size=10_000), 0.1)),
+    }
+
+
+def _mp(rng: np.random.Generator) -> tuple[Array, tuple[Array]]:
+    x, w = _maxpool_point(rng)
+    return x, (w,)
+
+
+def _trust_correct(rng: np.random.Generator) -> list[Case]:
+    pts = _trust_inputs(rng)
+    out = [
+        Case("lasso at exact zeros", lasso, _lasso_grad, pts["lasso"][0], pts["lasso"][1]),
+        Case("total variation with ties", total_variation, _tv_grad, *pts["tv"]),
+        Case("group lasso with zero groups", group_lasso, _group_lasso_grad, *pts["group"]),
+        Case(
+            "sparse logistic at exact zeros",
+            sparse_logistic,
+            _sparse_logistic_grad,
+            *pts["logistic"],
+        ),
+        Case("ReLU network with dead units", relu_net, _relu_net_grad, *pts["relu"]),
+        Case("mutating loss", centring_loss, _centring_grad, np.array([0.5, 2.0, -1.0, 3.0])),
+        Case("max pooling with tied maxima", maxpool, _maxpool_grad, *_mp(rng)),
+    ]
+    for z in (15.0, 25.0):
+        zs = np.array([z, 1.0, -2.0, -z])
+        out.append(
+            Case(
+                f"naive BCE at z = {z:g}",
+                naive_bce,
+                _naive_bce_grad,
+                zs,
+                (np.array([0.0, 1.0, 0.0, 1.0]),),
+                tags=("cancellation",),
+            )
+        )
+    out.append(
+        Case(
+            "naive focal loss at z = 11",
+            naive_focal,
+            _naive_focal_grad,
+            np.array([11.0, -3.0, 0.5]),
+            (np.array([0.0, 1.0, 1.0]),),
+            tags=("cancellation",),
+        )
+    )
+    Z = rng.normal(scale=3, size=(4, 8))
+    Yb = (rng.uniform(size=(4, 8)) > 0.5) * 1.0
+    out += [
+        Case(
+            "float32 BCE from logits 4x8",
+            f32_bce_logits,
+            _bce_logits_grad,
+            Z,
+            (Yb,),
+            tags=("float32",),
+        ),
+        Case(
+            "float32 softmax CE 4x8",
+            f32_ce_logits,
+            _ce_general,
+            Z,
+            (_onehot(4, 8, rng),),
+            tags=("float32",),
+        ),
+        Case(
+            "float32 MSE 4x8",
+            f32_mse,
+            lambda a, y: (a - y) / a.shape[1],
+            rng.uniform(0.05, 0.95, size=(4, 8)),
+            (Yb,),
+            tags=("float32",),
+        ),
+        Case(
+            "float32 tanh MLP",
+            f32_tanh_mlp,
+            _f32_tanh_mlp_grad,
+            rng.normal(size=(4, 5)),
+            (rng.normal(size=(5, 8)), rng.uniform(-1, 1, size=(4, 8))),
+            tags=("float32",),
+        ),
+    ]
+    return out
+
+
+def _trust_buggy(rng: np.random.Generator) -> list[Case]:
+    pts = _trust_inputs(rng)
+    w, (A, b, lam) = pts["lasso"]
+    big, (c, lam_big) = pts["big"]
+    nz = np.flatnonzero(big)
+    Z = rng.normal(scale=3, size=(4, 8))
+    Yb = (rng.uniform(size=(4, 8)) > 0.5) * 1.0
+    return [
+        Case(
+            "lasso gradient without the L1 term",
+            lasso,
+            _lasso_grad_no_l1,
+            w,
+            (A, b, lam),
+            False,
+            diagnosis="",
+        ),
+        Case(
+            "total variation term forgotten",
+            total_variation,
+            lambda x, y, lam: x - y,
+            *pts["tv"],
+            False,
+            diagnosis="",
+        ),
+        Case(
+            "group lasso norm term forgotten",
+            group_lasso,
+            lambda W, T, lam: W - T,
+            *pts["group"],
+            False,
+            diagnosis="",
+        ),
+        Case(
+            "sparse logistic without the L1 term",
+            sparse_logistic,
+            lambda w, X, y, lam: _sparse_logistic_grad(w, X, y, 0.0),
+            *pts["logistic"],
+            False,
+            diagnosis="",
+        ),
+        Case(
+            "ReLU network without the ReLU mask",
+            relu_net,
+            lambda W, X, t: (np.maximum(W @ X, 0.0) - t) @ X.T,
+            *pts["relu"],
+            False,
+            diagnosis="",
+        ),
+        Case(
+            "10,000-entry lasso, 80 % zeros, one entry 10 % wrong",
+            sparse_lasso,
+            _one_wrong(_sparse_lasso_grad, (int(nz[7]),), 1.1),
+            big,
+            (c, lam_big),
+            False,
+            index=(int(nz[7]),),
+            diagnosis="1 localised wrong entry",
+            tags=("large",),
+        ),
+        Case(
+            "10,000-entry lasso without the L1 term",
+            sparse_lasso,
+            lambda w, c, lam: w - c,
+            big,
+            (c, lam_big),
+            False,
+            diagnosis="",
+            tags=("large",),
+        ),
+        Case(
+            "naive BCE at z = 25, 0.1 % off",
+            naive_bce,
+            lambda z, y: _naive_bce_grad(z, y) * 1.001,
+            np.array([25.0, 1.0, -2.0]),
+            (np.array([0.0, 1.0, 0.0]),),
+            False,
+            diagnosis="1.001",
+        ),
+        Case(
+            "float32 BCE 4x8, 0.3 % off everywhere",
+            f32_bce_logits,
+            lambda z, y: _bce_logits_grad(z, y) * 1.003,
+            Z,
+            (Yb,),
+            False,
+            diagnosis="constant factor",
+            tags=("float32",),
+        ),
+        Case(
+            "float32 BCE 4x8, one entry 0.3 % off",
+            f32_bce_logits,
+            _one_wrong(_bce_logits_grad, (2, 5), 1.003),
+            Z,
+            (Yb,),
+            False,
+            index=(2, 5),
+            diagnosis="(2, 5)",
+            tags=("float32",),
+        ),
+        Case(
+            "mutating loss, gradient of the unshifted input",
+            centring_loss,
+            lambda x: 2.0 * x**2,
+            np.array([0.5, 2.0, -1.0, 3.0]),
+            (),
+            False,
+            diagnosis="",
+        ),
+    ]
+
+
 def correct_cases() -> list[Case]:
     rng = np.random.default_rng(7)
     cases = []
@@ -340,7 +713,7 @@ def correct_cases() -> list[Case]:
             (Ysoft,),
         )
     )
-    return cases
+    return cases + _trust_correct(np.random.default_rng(808))
 
 
 def _one_wrong(
@@ -534,7 +907,7 @@ def buggy_cases() -> list[Case]:
             Zfo,
             (Yfo,),
             False,
-            diagnosis="disagree",
+            diagnosis="",
         )
     )
     xh = np.array([0.3, -2.5, 1.7, 0.1, 3.0, -0.4])
@@ -559,7 +932,7 @@ def buggy_cases() -> list[Case]:
             rng.normal(size=5),
             (X, yl, 0.5),
             False,
-            diagnosis="disagree",
+            diagnosis="",
         )
     )
     cases.append(
@@ -583,7 +956,7 @@ def buggy_cases() -> list[Case]:
             A3,
             (Y3,),
             False,
-            diagnosis="disagree",
+            diagnosis="",
         )
     )
-    return cases
+    return cases + _trust_buggy(np.random.default_rng(808))

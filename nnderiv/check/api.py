@@ -28,7 +28,7 @@ from .probe import (
     make_context,
 )
 from .report import EntryCheck, GradientReport, Status
-from .search import SearchResult, entrywise, search_probes
+from .search import SearchResult, entrywise, search_probes, tie_groups, tie_probes
 from .verdict import Verdict
 
 __all__ = ["assert_gradient", "check_gradient"]
@@ -161,7 +161,8 @@ def _run(
         opts.strategy == "auto" and ctx.size <= opts.entrywise_max
     )
     if use_entrywise:
-        result = SearchResult(entrywise(ctx, engine, range(ctx.size)), engine=engine)
+        ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS))
+        result = SearchResult(entrywise(ctx, engine, range(ctx.size)), engine=engine, ties=ties)
     else:
         first = confirmation.first if confirmation else None
         result = search_probes(ctx, engine, rng, opts.max_bad, first)
@@ -218,15 +219,20 @@ def _report(
     singles = result.singles + result.spots
     bad = [p for p in singles if p.verdict is Verdict.DISAGREE]
     bad_random = [r for r in randoms if r.verdict is Verdict.DISAGREE]
+    bad_ties = [t for t in result.ties if t.verdict is Verdict.DISAGREE]
     # a spot check too rough to decide is no evidence either way: the probes decide
-    unsure = [p for p in result.singles + randoms if p.verdict is Verdict.INCONCLUSIVE]
+    unsure = [
+        p for p in result.singles + randoms + result.ties if p.verdict is Verdict.INCONCLUSIVE
+    ]
     kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
     reason = diagnosis = ""
     status: Status
-    if bad or bad_random:
+    if bad or bad_random or bad_ties:
         status = "fail"
-        diagnosis = diagnose(ctx, singles)
-        if not bad:
+        diagnosis = diagnose(ctx, singles) if bad or bad_random else ""
+        if bad_ties:
+            diagnosis = _tie_diagnosis(ctx, bad_ties[0]) + ("; " + diagnosis if diagnosis else "")
+        elif not bad:
             diagnosis = (
                 "random probes disagree but no single entry could be singled out: many small "
                 "errors spread over the entries. " + diagnosis
@@ -274,6 +280,18 @@ def _report(
         ctx.prec.dtype,
         digits,
         result.unchecked,
+    )
+
+
+def _tie_diagnosis(ctx: Context, p: Probe) -> str:
+    shown = ", ".join(str(ctx.index(int(k))) for k in p.support[:4])
+    more = ", …" if p.support.size > 4 else ""
+    j = p.judgement
+    slopes = f"between {j.slopes[0]:.6g} and {j.slopes[1]:.6g}" if j.slopes else f"{j.value:.6g}"
+    return (
+        f"the claimed values at the tied entries {shown}{more} are no subgradient jointly: "
+        f"moving them together changes the loss at a rate {slopes}, the claimed gradient "
+        f"says {j.claimed:.6g} (full weight given to every tied entry?)"
     )
 
 

@@ -155,10 +155,11 @@ def diagnose(ch: Context, singles: list[Probe]) -> str:
     ratios = claimed[sig] / numeric[sig]
     if ratios.size:
         rel = np.abs(ratios - 1)
-        if float(rel.max()) < 1e-3:  # ratios that would all print as 1
+        if f"{ratios.min():.3g}" == f"{ratios.max():.3g}":  # "from 1 to 1" says nothing
             return (
                 "claimed and numeric disagree by a small relative amount "
-                f"({rel.min():.2g}…{rel.max():.2g}) that the estimates exclude"
+                f"({rel.min():.2g}…{rel.max():.2g}, claimed / numeric = {ratios.mean():.6g}) "
+                "that the estimates exclude"
             )
         return (
             "claimed and numeric disagree without a simple pattern "

@@ -229,12 +229,18 @@ def evaluate_probe(
     if est is None:
         est = _estimate(ctx, engine, d, what)
     p = _make(ctx, support, w, est)
+    if engine is not Engine.COMPLEX:
+        if est.has(Flag.FLAT) and p.verdict is not Verdict.AGREE:
+            return _unflatten(ctx, p, d, what)
+        if est.sides is not None and (est.has(Flag.KINK) or p.verdict is not Verdict.AGREE):
+            kinked = judge_kink(p.judgement, est.sides)
+            if kinked.slopes is not None or p.verdict is not Verdict.AGREE:
+                # a probe across a kink: its central value is the mean of the one-sided
+                # slopes, so agreement with it says little; the slopes decide
+                return p.with_judgement(kinked)
+        return p
     if p.verdict is Verdict.AGREE:
         return p
-    if engine is not Engine.COMPLEX:
-        if est.has(Flag.FLAT):
-            return _unflatten(ctx, p, d, what)
-        return p.with_judgement(judge_kink(p.judgement, est.sides)) if est.sides else p
     if not confirm:
         return p
     return _confirm_disagreement(ctx, p, d, w, what)

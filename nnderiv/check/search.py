@@ -48,6 +48,7 @@ class SearchResult:
         unresolved: entries the agreeing probes could not certify to ``ENTRY_RESOLUTION``
             (an error that large in that one entry alone could have gone unseen).
         resolution: the relative error the worst-certified entry could still carry.
+        ties: groups of tied entries moved together (joint subgradient checks).
     """
 
     singles: list[Probe]
@@ -60,6 +61,7 @@ class SearchResult:
     spots: list[Probe] = field(default_factory=list)
     unresolved: int = 0
     resolution: float = 0.0
+    ties: list[Probe] = field(default_factory=list)
 
 
 def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
@@ -68,6 +70,32 @@ def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -
     return [
         evaluate_probe(ctx, engine, np.array([k]), one, f"entry {ctx.index(int(k))}")
         for k in entries
+    ]
+
+
+def tie_groups(x: npt.NDArray[np.float64], limit: int) -> list[IntArray]:
+    """Groups of two or more entries sharing one exact value (the largest ``limit``): at a tie
+    of ``max`` or ``min`` each entry alone may lie between its one-sided slopes while the
+    claimed vector is no subgradient (full weight to every tied maximum)."""
+    flat = x.ravel()
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    groups = [np.flatnonzero(inverse == u) for u in np.flatnonzero(counts > 1)]
+    groups.sort(key=lambda grp: -grp.size)
+    return groups[:limit]
+
+
+def tie_probes(ctx: Context, groups: list[IntArray]) -> list[Probe]:
+    """Each group of tied entries moved together, by central differences (which see both
+    sides of the kink): the claimed sum must lie between the one-sided slopes."""
+    return [
+        evaluate_probe(
+            ctx,
+            Engine.CENTRAL,
+            grp,
+            np.ones(grp.size),
+            f"the {grp.size} entries tied at {ctx.x.ravel()[grp[0]]:.6g}, moved together",
+        )
+        for grp in groups
     ]
 
 
@@ -254,4 +282,7 @@ def _kinked_search(
             spots,
         )
     singles = leaves + entrywise(ctx, engine, kinked_entries)
-    return SearchResult(singles, randoms + more, engine, True, clean, 0, int(suspect.sum()))
+    ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS))
+    return SearchResult(
+        singles, randoms + more, engine, True, clean, 0, int(suspect.sum()), ties=ties
+    )
