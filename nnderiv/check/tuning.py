@@ -74,5 +74,5 @@ KINK_ENTRYWISE_MAX = 4096  # suspected kinked entries checked one by one, at mos
 # the 90th percentile: such an outlier's rounding would hide the others; any smaller damping
 # would hide an error in the largest ordinary entries behind the noise of a float32 loss
 DAMP_ABOVE = 1e3
-SPOT_CHECKS = 3
-TIE_GROUPS = 16  # groups of tied entries probed jointly (the largest first)  # single entries shown in the report of a large pass
+SPOT_CHECKS = 3  # single entries shown in the report of a large pass
+TIE_GROUPS = 16  # groups of tied entries probed jointly (the largest first)
