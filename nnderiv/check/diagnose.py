@@ -87,9 +87,9 @@ def diagnose(ch: Context, singles: list[Probe]) -> str:
     error bound under 0.1 % of the value), and — for the activation and softmax patterns — an
     ``x`` that is not degenerate (its checked entries not all equal), since at such points many
     patterns coincide. Otherwise the wrong entries are listed."""
-    ks, claimed, numeric, bound, bad = _table(ch, singles)
+    table = _table(ch, singles)
+    ks, claimed, numeric, bound, bad = table
     shape = ch.x.shape
-    sig = numeric != 0
     precise = (bound <= 1e-3 * np.maximum(np.abs(numeric), np.abs(claimed))) & np.array(
         [p.judgement.slopes is None for p in singles], dtype=bool
     )
@@ -107,7 +107,6 @@ def diagnose(ch: Context, singles: list[Probe]) -> str:
         bound[precise],
         bad[precise],
     )
-    sig = sig[precise]
     big = np.abs(numeric) > 4 * bound
     if big.sum() >= 2 and bad.all() and len(bad) >= 2:
         r = float(np.median(claimed[big] / numeric[big]))
@@ -139,6 +138,11 @@ def diagnose(ch: Context, singles: list[Probe]) -> str:
                 found = _softmax_label_bugs(x, Y, A, full, pos, numeric, bound)
                 if found:
                     return found
+    return _listing(ch, *table)
+
+
+def _listing(ch: Context, ks: Any, claimed: Any, numeric: Any, bound: Any, bad: Any) -> str:
+    """No pattern: name the wrong entries (all checked entries, precise or not)."""
     n_bad, n_all = int(bad.sum()), len(bad)
     if 0 < n_bad < n_all or (n_bad and ch.x.size > n_all):
         shown = ", ".join(str(ch.index(int(k))) for k in ks[bad][:5])
@@ -152,7 +156,8 @@ def diagnose(ch: Context, singles: list[Probe]) -> str:
             f"{where} (at {shown}; relative error {rel.min():.2g}…{rel.max():.2g}); "
             "the other entries agree"
         )
-    ratios = claimed[sig] / numeric[sig]
+    use = bad & (numeric != 0) if n_bad else numeric != 0
+    ratios = claimed[use] / numeric[use]
     if ratios.size:
         rel = np.abs(ratios - 1)
         if f"{ratios.min():.3g}" == f"{ratios.max():.3g}":  # "from 1 to 1" says nothing
