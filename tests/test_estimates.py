@@ -37,9 +37,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
     b = rng.uniform(-2.0, 2.0, size=n)
     c = rng.normal(size=n) * draw(st.sampled_from([1e-3, 1.0, 1e3]))
     offset = draw(st.sampled_from([0.0, 10.0, 1e3 if dtype is np.float64 else 10.0]))
-    x = (rng.uniform(-2.0, 2.0, size=n) * draw(st.sampled_from([0.3, 1.0, 3.0]))).astype(
-        np.float32
-    )
+    x = (rng.uniform(-2.0, 2.0, size=n) * draw(st.sampled_from([0.3, 1.0, 3.0]))).astype(np.float32)
 
     def fun(v: Any) -> Any:
         u = a.astype(dtype) * v.astype(dtype) + b.astype(dtype)
