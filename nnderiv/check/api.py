@@ -280,6 +280,8 @@ def _report(
         ctx.prec.dtype,
         digits,
         result.unchecked,
+        result.unresolved,
+        result.resolution,
     )
 
 

@@ -108,6 +108,32 @@ def _is_float32_number(v: float) -> bool:
     return float(np.float32(v)) == v
 
 
+def _same_bits(
+    ev: Evaluator,
+    x: FloatArray,
+    f0: float,
+    g: FloatArray,
+    eps: float,
+    dtype: type[np.floating[Any]],
+    step: float,
+    rng: np.random.Generator,
+) -> float | None:
+    """``f`` at a point that rounds to the same ``dtype`` values as ``x`` but differs from it
+    in float64 (``round(x)``, or ``x ⊙ (1 ± step)`` when ``x`` is already such an array);
+    None when the change would not show in a float64 loss anyway (by the claimed gradient
+    ``g``: a flat loss, denormal entries), so that equality would tell nothing."""
+    rounded = x.astype(dtype).astype(np.float64)
+    if not np.array_equal(rounded, x):
+        other = rounded
+    else:
+        other = x * (1.0 + rng.choice([-1.0, 1.0], size=x.shape) * step)
+    visible = abs(float(np.sum(g * (other - x)))) > tuning.NOISY_ULPS * eps * abs(f0)
+    if not visible:
+        return None
+    value = ev(other)
+    return value if math.isfinite(value) else None
+
+
 def measure_precision(
     ev: Evaluator,
     x: FloatArray,
@@ -132,22 +158,24 @@ def measure_precision(
     name = "float64"
     if dt is not None and np.issubdtype(dt, np.floating) and float(np.finfo(dt).eps) > eps:
         eps, name = float(np.finfo(dt).eps), np.dtype(dt).name
-    x32 = x.astype(np.float32).astype(np.float64)
-    if not np.array_equal(x32, x):
-        other = x32
-    else:
-        sign = rng.choice([-1.0, 1.0], size=x.shape)
-        other = x * (1.0 + sign * tuning.INPUT_PRECISION_STEP)
-    # the change a float64 loss would show, by the claimed gradient ``g``; when it would be
-    # below the loss's own rounding anyway (a flat loss, denormal entries), equality tells
-    # nothing and no evaluation is spent
-    visible = abs(float(np.sum(g * (other - x)))) > tuning.NOISY_ULPS * eps * abs(f0)
-    f1 = ev(other) if visible else math.nan
-    x_eps = 0.0
-    if math.isfinite(f1) and f1 == f0:
-        x_eps = tuning.EPS32  # same bits from different float64 inputs: fun rounds x first
-    if eps < tuning.EPS32 and all(_is_float32_number(v) for v in (f0, f1) if math.isfinite(v)):
+    if eps > tuning.EPS32:
+        raise InvalidArgument(
+            f"Expected fun(x, *args) to be computed in float32 or float64 but it returns "
+            f"{name} (ε = {eps:.2g}): a {name} loss cannot resolve its gradient finely enough "
+            "to check it; compute the loss in float32 or float64 for the check"
+        )
+    f1 = _same_bits(ev, x, f0, g, eps, np.float32, tuning.INPUT_PRECISION_STEP, rng)
+    x_eps = tuning.EPS32 if f1 is not None and f1 == f0 else 0.0
+    if x_eps and _same_bits(ev, x, f0, g, eps, np.float16, 2.0**-13, rng) == f0:
+        # rounds x to float16 — or its values are coarse (a grid): either way the steps are
+        # sized for float16's resolution and their uncertainty is counted
+        x_eps = float(np.finfo(np.float16).eps)
+    if eps < tuning.EPS32 and all(
+        _is_float32_number(v) for v in (f0, f1) if v is not None and math.isfinite(v)
+    ):
         eps, name = tuning.EPS32, "float32"  # every value it returned is a float32 number
     if x_eps and eps < tuning.EPS32:
         eps, name = tuning.EPS32, "float32"
+    if x_eps > tuning.EPS32:
+        name += ", x read in float16"
     return Precision(eps, x_eps, name)

@@ -54,6 +54,9 @@ class GradientReport:
         loss_digits: where the loss loses digits to cancellation at ``x``: about how many it
             keeps (and the claimed gradient was held to that accuracy); else None.
         unchecked: entries at suspected kinks that could not be checked one by one.
+        unresolved: entries that agreeing probes could not resolve to 1 % each (a float32
+            loss over many entries); ``resolution``: the relative error the worst of them
+            could still carry.
     """
 
     status: Status
@@ -73,6 +76,8 @@ class GradientReport:
     precision: str = "float64"
     loss_digits: float | None = None
     unchecked: int = 0
+    unresolved: int = 0
+    resolution: float = 0.0
 
     def __bool__(self) -> bool:
         return self.status == "pass"
