@@ -61,7 +61,8 @@ class Flag(enum.Enum):
     """What an engine saw while estimating; verdicts and detectors read these, never text."""
 
     FLAT = "f did not change at any step"
-    COARSE = "f is rounded to a grid far above its precision"
+    COARSE = "measured with the smallest gap between samples as the noise"
+    GRID = "f's values lie on a binary grid far above its precision (a coarse loss)"
     SHRUNK = "f was non-finite at a larger step: the step shrank away from a domain edge"
     ONE_SIDED = "f was non-finite on one side at every step: one-sided differences"
     KINK = "the one-sided slopes disagree: a kink"
@@ -397,9 +398,8 @@ def _central_richardson(
     # float32 sums, shows in the stencils instead. Half of it would resolve float32 entries
     # finer, but lets the true error reach 2.5 estimates on random analytic functions
     base = prec.eps * fmax
-    noise = max(
-        base, _fourth_difference_noise(values), _quantum(values), _binary_grid(values, base)
-    )
+    grid = _binary_grid(values, base)
+    noise = max(base, _fourth_difference_noise(values), _quantum(values), grid)
     if coarse:
         noise = max(noise, _smallest_gap(values))
     rounding = tuning.ROUNDING_GAIN * noise / step + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2)
@@ -415,6 +415,8 @@ def _central_richardson(
         flags.add(Flag.FLAT)
     if coarse:
         flags.add(Flag.COARSE)
+    if grid > 0:
+        flags.add(Flag.GRID)
     if noise > tuning.NOISY_ULPS * base:
         flags.add(Flag.NOISY)
     # the same samples give both one-sided slopes for free: a kink shows as their disagreement.

@@ -170,10 +170,10 @@ def measure_precision(
         # rounds x to float16 — or its values are coarse (a grid): either way the steps are
         # sized for float16's resolution and their uncertainty is counted
         x_eps = float(np.finfo(np.float16).eps)
-    if eps < tuning.EPS32 and all(
-        _is_float32_number(v) for v in (f0, f1) if v is not None and math.isfinite(v)
-    ):
-        eps, name = tuning.EPS32, "float32"  # every value it returned is a float32 number
+    if eps < tuning.EPS32 and f1 is not None and _is_float32_number(f0) and _is_float32_number(f1):
+        # both values float32 numbers (a float64 result is one with probability 2**-29; one
+        # value alone, like 0.0 or 0.5, says nothing)
+        eps, name = tuning.EPS32, "float32"
     if x_eps and eps < tuning.EPS32:
         eps, name = tuning.EPS32, "float32"
     if x_eps > tuning.EPS32:

@@ -192,7 +192,9 @@ def judge_probe(
     # sum may cancel by chance); for one entry, the gradient's typical size; or (for a
     # gradient that is ~0 here) √ε of the loss itself
     unit = float(np.sqrt(np.sum((w / ctx.scale[support]) ** 2)))
-    spread = ctx.gscale * abs(float(w[0])) if support.size == 1 else float(np.sqrt(np.sum(gw**2)))
+    spread = float(np.sqrt(np.sum(gw**2))) if support.size > 1 else 0.0
+    if spread == 0.0:  # one entry, or a claimed gradient of 0 here: the gradient's typical size
+        spread = ctx.gscale * float(np.sqrt(np.sum(w**2)))
     ref = max(abs(claimed), abs(value), spread, math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit)
     return judge(claimed, value, error, floor, ref)
 
@@ -230,7 +232,7 @@ def evaluate_probe(
         est = _estimate(ctx, engine, d, what)
     p = _make(ctx, support, w, est)
     if engine is not Engine.COMPLEX:
-        if est.has(Flag.FLAT) and p.verdict is not Verdict.AGREE:
+        if est.has(Flag.FLAT):  # f did not move: no evidence yet, whatever the verdict
             return _unflatten(ctx, p, d, what)
         if est.sides is not None and (est.has(Flag.KINK) or p.verdict is not Verdict.AGREE):
             kinked = judge_kink(p.judgement, est.sides)
@@ -285,7 +287,8 @@ def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, 
 def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:
     """``f`` did not change at all at the steps used: no evidence of a zero slope when ``f``
     is coarse (rounded to a grid far above ε|f|). Larger steps (×64, ×4096) until ``f``
-    changes; the estimate there (with the grid as its noise) decides."""
+    changes: on a grid, the estimate there (with the grid as its noise) decides; off any
+    grid, ``f`` is truly constant near ``x`` and the zero slope stands."""
     step = p.estimate.step
     for factor in (64.0, 4096.0):
         try:
@@ -294,8 +297,13 @@ def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:
             )
         except ProbeError:
             break
-        if not est.has(Flag.FLAT):
+        if est.has(Flag.FLAT):
+            continue
+        if est.has(Flag.GRID):  # a coarse loss: the estimate at the larger step decides
             return _make(ctx, p.support, p.weights, est)
+        # f changes smoothly farther out, so it really is constant near x (a dead ReLU):
+        # the zero slope stands
+        return p
     return p
 
 

@@ -76,14 +76,17 @@ def judge(claimed: float, value: float, error: float, floor: float, ref: float) 
 
     * ``disagree``: ``|claimed − value| > K·error + floor`` and the error is below
       ``RELIABLE`` of the scale — a discrepancy the estimate excludes;
-    * ``agree``: within that band, and ``K·error ≤ PRECISE · ref`` (or the gap is below the
-      floor) — so an error of 0.3 % is never passed;
+    * ``agree``: within that band, and ``K·error ≤ PRECISE · ref`` (or below the rounding
+      floor of the claimed value) — so an error of 0.3 % is never passed;
     * otherwise ``inconclusive``: the estimate is too rough to tell.
     """
     gap = abs(claimed - value)
     verdict: Verdict
     if gap <= tuning.K_ERROR * error + floor:
-        precise = tuning.K_ERROR * error <= tuning.PRECISE * ref or gap <= floor
+        # agreement needs a precise estimate: relative to the scale, or — for an entry that is
+        # ~0 on the scale of the claimed gradient's own rounding — as small as that floor. A
+        # rough estimate that happens to equal the claim (0 = 0 on a coarse loss) is no proof.
+        precise = tuning.K_ERROR * error <= max(tuning.PRECISE * ref, floor)
         verdict = Verdict.AGREE if precise else Verdict.INCONCLUSIVE
     elif error <= tuning.RELIABLE * ref:
         verdict = Verdict.DISAGREE
