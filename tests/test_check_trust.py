@@ -283,24 +283,43 @@ def test_the_verdicts_are_typed() -> None:
     assert report.entries[0].verdict is Verdict.DISAGREE
 
 
-def test_without_a_private_copy_the_mutating_loss_would_be_misjudged(
+def _poisoning_loss(x: Any) -> float:
+    """Computes its value, then overwrites its input with NaN: any array the checker passed
+    in and used again afterwards would poison the check."""
+    value = float(np.sum(np.sin(x) * x))
+    x[...] = np.nan
+    return value
+
+
+def _poisoning_grad(x: Any) -> Any:
+    return np.cos(x) * x + np.sin(x)
+
+
+def test_an_input_overwritten_by_the_loss_is_never_used_again() -> None:
+    x = np.array([0.3, -1.2, 2.0])
+    assert check_gradient(_poisoning_loss, _poisoning_grad, x).status == "pass"
+    assert check_gradient(_poisoning_loss, lambda v: 1.01 * _poisoning_grad(v), x).status == "fail"
+    big = np.linspace(-2.0, 2.0, 1000)
+    assert check_gradient(_poisoning_loss, _poisoning_grad, big).status == "pass"
+
+
+def test_without_a_private_copy_the_overwritten_input_would_poison_the_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The planted defect: the loss's in-place shift reaches the probed point."""
+    """The planted defect: the checker's own x handed to fun without a copy."""
     from nnderiv.check.evaluate import Evaluator
 
-    def shared(self: Evaluator, x: Any) -> Any:
+    def shared(self: Evaluator, x: Any, *, fresh: bool = False) -> Any:
         self.evaluations += 1
         return self.fun(x, *self.args)
 
     monkeypatch.setattr(Evaluator, "raw", shared)
-
-    def centre(x: Any) -> Any:
-        x -= 1.0
-        return float(np.sum(x**2))
-
-    report = check_gradient(centre, lambda v: 2 * (v - 1.0), np.array([0.5, 2.0, -1.0]))
-    assert report.status != "pass"
+    x = np.array([0.3, -1.2, 2.0])
+    try:
+        status = check_gradient(_poisoning_loss, _poisoning_grad, x).status
+    except Exception:  # NaN everywhere: refused, which is also not a pass
+        status = "error"
+    assert status != "pass"
 
 
 # --- ties: a vector of one-sided slopes is not a subgradient entry by entry ----------------------

@@ -130,12 +130,15 @@ def complex_step(ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision) -
 
 
 def _complex_value(ev: Evaluator, x: FloatArray, d: FloatArray) -> complex:
-    xc = x.astype(np.complex128) + 1j * tuning.COMPLEX_STEP * d
+    xc = np.empty(x.shape, dtype=np.complex128)
+    xc.real = x
+    xc.imag = d
+    xc.imag *= tuning.COMPLEX_STEP
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # after the line above: ComplexWarning is a RuntimeWarning, and the newest filter wins
         warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        value = ev.raw(xc)
+        value = ev.raw(xc, fresh=True)
     arr = np.asarray(value)
     if arr.size != 1:
         raise InvalidArgument(
@@ -176,7 +179,9 @@ def complex_jitter(
 
 
 def _shifted(x: FloatArray, d: FloatArray, t: float) -> FloatArray:
-    out: FloatArray = x + t * d
+    """``x + t d`` in one fresh array (one allocation)."""
+    out: FloatArray = np.multiply(d, t)
+    out += x
     return out
 
 
@@ -188,11 +193,36 @@ def _input_rounding(prec: Precision, x: FloatArray, d: FloatArray, t: float) -> 
     return float(np.max(prec.x_eps * np.abs(x[nz]) / np.abs(t * d[nz])))
 
 
+@dataclass(frozen=True)
+class _Support:
+    """The entries a direction moves, and its extent: max |x|, min and max |d| there."""
+
+    nz: npt.NDArray[np.intp]
+    xmax: float
+    dmin: float
+    dmax: float
+
+
+def _support(x: FloatArray, d: FloatArray) -> _Support:
+    nz = np.flatnonzero(d)
+    ad = np.abs(d.ravel()[nz]) if nz.size < d.size else np.abs(d.ravel())
+    if nz.size == 0:
+        return _Support(nz, 0.0, 0.0, 0.0)
+    return _Support(nz, float(np.abs(x).max()), float(ad.min()), float(ad.max()))
+
+
 def _step_taken(
-    x: FloatArray, xs: FloatArray, d: FloatArray, t: float, nz: npt.NDArray[np.intp]
+    x: FloatArray, xs: FloatArray, d: FloatArray, t: float, sup: _Support
 ) -> tuple[float, float]:
     """The step really taken from ``x`` to ``xs`` (rounding of ``x + t d``) on the support
     ``nz`` of ``d``, and its relative error when several entries moved."""
+    nz = sup.nz
+    if nz.size > 1 and sup.dmin > 0:
+        # the rounding of x + t d moves an entry by at most ε|x + t d|: when that bound is
+        # negligible for every entry, it stands in for the exact (O(N)) measurement
+        bound = tuning.EPS64 * (sup.xmax + t * sup.dmax) / (t * sup.dmin)
+        if bound < 1e-10:
+            return t, bound
     disp = (xs.ravel()[nz] - x.ravel()[nz]) if nz.size < x.size else (xs - x).ravel()
     want = t * d.ravel()[nz]
     if nz.size == 1:
@@ -218,7 +248,7 @@ def _find_step(
     for k in range(tuning.MAX_SHRINKS + 1):
         if all(np.array_equal(_shifted(x, d, s * step), x) for s in sides):
             break  # the step no longer moves x: shrinking further cannot help
-        seen = {s: ev(_shifted(x, d, s * step)) for s in sides}
+        seen = {s: ev(_shifted(x, d, s * step), fresh=True) for s in sides}
         ok = [s for s in sides if math.isfinite(seen[s])]
         for s in ok:
             first_finite.setdefault(s, step)
@@ -248,6 +278,7 @@ def central(
     h: float | None = None,
     coarse: bool = False,
     what: str = "the probe",
+    good_enough: float = tuning.REFINE_TARGET,
 ) -> Estimate:
     """Central differences at ``h, h/2, h/4`` with two Richardson levels and an error estimate.
 
@@ -267,13 +298,13 @@ def central(
             evaluations=ev.evaluations - start,
             flags=est.flags | {Flag.ONE_SIDED, Flag.SHRUNK},
         )
-    nz = np.flatnonzero(d)
+    sup = _support(x, d)
 
     floor = 0.0
 
     def run(t: float) -> Estimate:
         known = step.samples if t == step.size else {}
-        est = _central_richardson(ev, x, d, f0, t, prec, nz, coarse=coarse, known=known)
+        est = _central_richardson(ev, x, d, f0, t, prec, sup, coarse=coarse, known=known)
         return _with_noise(est, floor)
 
     first = run(step.size)
@@ -288,12 +319,18 @@ def central(
         else:
             floor = probed
             first = _with_noise(first, floor)
-    best = first if coarse else _refine(run, first, can_grow=not step.shrunk)
+    best = first if coarse else _refine(run, first, can_grow=not step.shrunk, target=good_enough)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
 
 
-def _refine(run: Callable[[float], Estimate], first: Estimate, *, can_grow: bool) -> Estimate:
+def _refine(
+    run: Callable[[float], Estimate],
+    first: Estimate,
+    *,
+    can_grow: bool,
+    target: float = tuning.REFINE_TARGET,
+) -> Estimate:
     """Run a Richardson estimate and refine its step while that lowers the error estimate.
 
     Truncation dominating: the step shrinks (sharp curvature, a nearby domain edge). Rounding
@@ -307,7 +344,7 @@ def _refine(run: Callable[[float], Estimate], first: Estimate, *, can_grow: bool
     unconfirmed = False  # best disagreed with the larger step before it
     for _ in range(tuning.REFINE_ROUNDS):
         rounding = best.error - best.truncation
-        if not unconfirmed and (best.error <= 1e-9 * abs(best.value) or best.error < 1e-300):
+        if not unconfirmed and (best.error <= target * abs(best.value) or best.error < 1e-300):
             break
         if (best.truncation >= rounding or unconfirmed) and direction <= 0:
             trial_step, direction = best.step / tuning.REFINE_FACTOR, -1
@@ -366,7 +403,7 @@ def _central_richardson(
     f0: float,
     step: float,
     prec: Precision,
-    nz: npt.NDArray[np.intp],
+    sup: _Support,
     coarse: bool = False,
     known: dict[int, float] | None = None,
 ) -> Estimate:
@@ -378,16 +415,16 @@ def _central_richardson(
     for k in range(3):
         t = step / 2**k
         xp, xm = _shifted(x, d, t), _shifted(x, d, -t)
-        fp = known[1] if k == 0 and 1 in known else ev(xp)
-        fm = known[-1] if k == 0 and -1 in known else ev(xm)
+        tp, rp = _step_taken(x, xp, d, t, sup)  # before fun may overwrite its fresh input
+        tm, rm = _step_taken(xm, x, d, t, sup)
+        fp = known[1] if k == 0 and 1 in known else ev(xp, fresh=True)
+        fm = known[-1] if k == 0 and -1 in known else ev(xm, fresh=True)
         if not (math.isfinite(fp) and math.isfinite(fm)):
             raise ProbeError(
                 f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
             )
         values[4 >> k], values[-(4 >> k)] = fp, fm
         fmax = max(fmax, abs(fp), abs(fm))
-        tp, rp = _step_taken(x, xp, d, t, nz)
-        tm, rm = _step_taken(xm, x, d, t, nz)
         rel_step = max(rel_step, rp, rm, _input_rounding(prec, x, d, t))
         if tp + tm <= 0:
             raise ProbeError(f"the step {t:.3g} is below the resolution of x")
@@ -524,7 +561,7 @@ def _noise_probe(ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, delta: 
     size σ give each 4th difference a deviation of √70 σ."""
     f = {0: f0}
     for j in (-3, -2, -1, 1, 2, 3):
-        f[j] = ev(_shifted(x, d, j * delta))
+        f[j] = ev(_shifted(x, d, j * delta), fresh=True)
     if not all(math.isfinite(val) for val in f.values()):
         return 0.0
     fourths = [f[c - 2] - 4 * f[c - 1] + 6 * f[c] - 4 * f[c + 1] + f[c + 2] for c in (-1, 0, 1)]
@@ -550,10 +587,10 @@ def one_sided(
     start = ev.evaluations
     h0 = prec.step_eps**tuning.ONE_SIDED_POWER if h is None else h
     step = _find_step(ev, x, d, h0, (side,), what)
-    nz = np.flatnonzero(d)
+    sup = _support(x, d)
 
     def run(t: float) -> Estimate:
-        return _one_sided_richardson(ev, x, d, f0, t, side, noise, prec, nz)
+        return _one_sided_richardson(ev, x, d, f0, t, side, noise, prec, sup)
 
     best = _refine(run, run(step.size), can_grow=False)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
@@ -569,7 +606,7 @@ def _one_sided_richardson(
     side: int,
     noise: float,
     prec: Precision,
-    nz: npt.NDArray[np.intp],
+    sup: _Support,
 ) -> Estimate:
     D = []
     fmax = abs(f0)
@@ -577,13 +614,13 @@ def _one_sided_richardson(
     for k in range(3):
         t = step / 2**k
         xs = _shifted(x, d, side * t)
-        fs = ev(xs)
+        taken, rel = _step_taken(x, xs, d, t, sup) if side > 0 else _step_taken(xs, x, d, t, sup)
+        fs = ev(xs, fresh=True)
         if not math.isfinite(fs):
             raise ProbeError(
                 f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"
             )
         fmax = max(fmax, abs(fs))
-        taken, rel = _step_taken(x, xs, d, t, nz) if side > 0 else _step_taken(xs, x, d, t, nz)
         rel_step = max(rel_step, rel, _input_rounding(prec, x, d, t))
         if taken == 0:
             raise ProbeError(f"the step {t:.3g} is below the resolution of x")

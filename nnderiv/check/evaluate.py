@@ -42,17 +42,18 @@ class Evaluator:
         self.evaluations = 0
         self.last_exception: BaseException | None = None
 
-    def raw(self, x: npt.NDArray[Any]) -> Any:
-        """Call ``fun`` once (counted) on a copy of ``x`` and return what it returned."""
+    def raw(self, x: npt.NDArray[Any], *, fresh: bool = False) -> Any:
+        """Call ``fun`` once (counted) and return what it returned: on a copy of ``x``, or on
+        ``x`` itself when it is ``fresh`` (a temporary no one else holds)."""
         self.evaluations += 1
-        return self.fun(x.copy(), *self.args)
+        return self.fun(x if fresh else x.copy(), *self.args)
 
-    def __call__(self, x: npt.NDArray[Any]) -> float:
+    def __call__(self, x: npt.NDArray[Any], *, fresh: bool = False) -> float:
         """``fun(x, *args)`` as a float; NaN when it raises or is non-finite."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                value = self.raw(x)
+                value = self.raw(x, fresh=fresh)
         except Exception as exc:  # the engines shrink the step; ProbeError re-raises later
             self.last_exception = exc
             return math.nan

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,7 @@ class Context:
         tau: a typical entry of the claimed gradient, for its absolute rounding floor.
         gscale: the root-mean-square of the claimed gradient (the scale of an entry).
         rtol, atol: the user's extra tolerances.
+        damp: the size of ``|g_k s_k|`` above which random probe weights are damped.
     """
 
     ev: Evaluator
@@ -102,6 +103,7 @@ class Context:
     gscale: float
     rtol: float
     atol: float
+    damp: float = 0.0
 
     @property
     def size(self) -> int:
@@ -135,7 +137,13 @@ def make_context(
     nonzero = np.abs(flat[flat != 0])
     tau = (float(np.median(nonzero)) if nonzero.size else 0.0) + max(1.0, abs(f0)) / flat.size
     gscale = float(np.sqrt(np.mean(flat**2))) or tau
-    return Context(ev, x, flat, entry_scale(x).ravel(), prec, f0, eps_g, tau, gscale, rtol, atol)
+    scale = entry_scale(x).ravel()
+    # random probe weights are damped only for outliers — a thousand times the 90th
+    # percentile of |g_k s_k| — so every other entry keeps its full weight
+    contrib = np.abs(flat * scale)
+    nonzero = contrib[contrib > 0]
+    damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
+    return Context(ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp)
 
 
 @dataclass(frozen=True)
@@ -318,14 +326,9 @@ def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> Float
     probability near 0) cannot hide a wrong entry elsewhere behind its rounding, while every
     ordinary entry keeps its full weight."""
     size = support.size
-    v: FloatArray = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size)
-    contrib = np.abs(ctx.g[support] * ctx.scale[support])
-    nonzero = contrib[contrib > 0]
-    # only outliers — a thousand times the 90th percentile — are damped: every other entry
-    # keeps its full weight, so an error in it moves the probe as much as it can
-    typical = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
-    if typical > 0:
-        v = v / (1.0 + contrib / typical)
+    v: FloatArray = np.where(rng.random(size) < 0.5, -1.0, 1.0) * rng.uniform(0.5, 1.5, size)
+    if ctx.damp > 0:
+        v = v / (1.0 + np.abs(ctx.g[support] * ctx.scale[support]) / ctx.damp)
     return v
 
 
@@ -342,25 +345,29 @@ class Confirmation:
     what: str
 
 
-def _candidates(ctx: Context, rng: np.random.Generator) -> list[tuple[IntArray, str]]:
+def _candidates(ctx: Context, rng: np.random.Generator) -> Iterator[tuple[IntArray, str]]:
     """Supports to try, in order: all entries; the entries off exact zeros and ties (where
-    ``abs``, ``maximum`` and ``norm`` put their kinks); random smaller blocks; single entries."""
+    ``abs``, ``maximum`` and ``norm`` put their kinks); random smaller blocks; single entries.
+    Lazy: the first usually confirms, and the rest costs a sort of x."""
     everything = np.arange(ctx.size)
-    out = [(everything, "a random probe over all entries")]
+    yield everything, "a random probe over all entries"
+    out: list[tuple[IntArray, str]] = [(everything, "")]
     flat = ctx.x.ravel()
     _, first, counts = np.unique(flat, return_index=True, return_counts=True)
     plain = np.sort(first[(counts == 1) & (flat[first] != 0)])
     if 0 < plain.size < ctx.size:
         out.append((plain, f"a random probe over the {plain.size} entries off zeros and ties"))
+        yield out[-1]
     pool = plain if plain.size else everything
     size = pool.size // 4
     while len(out) < tuning.CONFIRM_TRIES and size > 1:
         out.append((np.sort(rng.choice(pool, size=size, replace=False)), f"{size} entries"))
+        yield out[-1]
         size //= 4
     while len(out) < tuning.CONFIRM_TRIES:
         k = int(rng.choice(pool))
         out.append((np.array([k]), f"entry {ctx.index(k)}"))
-    return out
+        yield out[-1]
 
 
 def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
@@ -382,7 +389,15 @@ def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
                 Fallback(FallbackReason.RAISED, f"{type(exc).__name__}: {exc}")
             ) from None
         try:
-            real = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
+            real = central(
+                ctx.ev,
+                ctx.x,
+                d,
+                f0=ctx.f0,
+                prec=ctx.prec,
+                what=what,
+                good_enough=tuning.CONFIRM_TARGET,
+            )
         except ProbeError:
             continue
         if real.flags & {Flag.KINK, Flag.ONE_SIDED, Flag.FLAT, Flag.COARSE}:

@@ -47,6 +47,10 @@ BACK_OFF = 64.0  # … and the first finite one backs off this much more from th
 MAX_SHRINKS = 26  # 8^26 ≈ 3e23: from any start step down to far below ε|x|
 REFINE_FACTOR = 8.0  # a step refined down (sharp curvature) shrinks by this factor
 GROW_FACTOR = 4.0  # a step refined up (rounding dominates) grows by this factor
+# refinement stops once the error estimate is this small relative to the value (a probe that
+# confirms complex step needs far less: CONFIRM_TARGET)
+REFINE_TARGET = 1e-9
+CONFIRM_TARGET = 1e-6
 REFINE_ROUNDS = 4  # at most this many refinements per estimate
 # when rounding dominates the error estimate (float32 losses), the step may grow to this
 # fraction of the entry scale — and never into a region where f stopped being finite. Larger
@@ -79,5 +83,8 @@ KINK_ENTRYWISE_MAX = 4096  # suspected kinked entries checked one by one, at mos
 # the 90th percentile: such an outlier's rounding would hide the others; any smaller damping
 # would hide an error in the largest ordinary entries behind the noise of a float32 loss
 DAMP_ABOVE = 1e3
-SPOT_CHECKS = 3  # single entries shown in the report of a large pass
+SPOT_CHECKS = 0  # single entries drawn on a large pass: decoration only, not evidence
+SPOT_CHECKS_FAIL = 4  # single entries for the diagnosis when the wrong ones are not all found
+RATIO_MIN_SUPPORT = 8  # above this many entries, try localising one wrong entry by ratio
+RATIO_CANDIDATES = 2  # entries whose weight ratio comes closest, checked one by one
 TIE_GROUPS = 16  # groups of tied entries probed jointly (the largest first)
