@@ -117,7 +117,8 @@ def check_gradient(
     check_seed(seed)
     x_in = as_real_array(x, "x", "x to be an array")
     check_finite(x_in, "x")
-    x64 = x_in.astype(np.float64)
+    # never handed to fun (each call gets a copy or a fresh array), so no copy is needed
+    x64 = x_in.astype(np.float64, copy=False)
     ev = Evaluator(fun, args)
     f0_raw = _call_at_x(lambda: ev.raw(x64), f"fun ({name})")
     f0 = to_scalar(f0_raw, name)
@@ -128,7 +129,7 @@ def check_gradient(
     eps_g = float(np.finfo(g.dtype).eps)
     if x_in.dtype.itemsize < 8:
         eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps))
-    g64 = g.astype(np.float64)
+    g64 = g.astype(np.float64, copy=False)
     prec = measure_precision(ev, x64, f0_raw, f0, g64, np.random.default_rng([seed, 1]))
     ctx = make_context(ev, x64, g64, prec, f0, eps_g, float(rtol or 0.0), float(atol or 0.0))
     opts = _Options(strategy, entrywise_max, max_bad, seed)

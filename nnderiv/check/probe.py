@@ -16,11 +16,13 @@ Rules that make a verdict trustworthy:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -110,9 +112,19 @@ class Context:
         return int(self.x.size)
 
     def direction(self, support: IntArray, v: FloatArray) -> FloatArray:
+        """``d = s ⊙ v`` on ``support``. Takes ownership of ``v`` (a fresh array): over every
+        entry it is scaled in place (memory: one array the size of x, not two)."""
+        if support.size == self.size:  # every entry, in order: no scatter, no zeros
+            v *= self.scale
+            return v.reshape(self.x.shape)
         d = np.zeros(self.size)
         d[support] = self.scale[support] * v
         return d.reshape(self.x.shape)
+
+    def on(self, d: FloatArray, support: IntArray) -> FloatArray:
+        """``d`` on ``support`` (a view when the support is every entry)."""
+        flat = d.ravel()
+        return flat if support.size == self.size else flat[support]
 
     def index(self, k: int) -> tuple[int, ...]:
         return tuple(int(i) for i in np.unravel_index(k, self.x.shape))
@@ -235,7 +247,7 @@ def evaluate_probe(
     is always re-probed with confirmation). ``est``: an estimate already made along this ``d``.
     """
     d = ctx.direction(support, v)
-    w = d.ravel()[support]
+    w = ctx.on(d, support)
     if est is None:
         est = _estimate(ctx, engine, d, what)
     p = _make(ctx, support, w, est)
@@ -336,12 +348,13 @@ def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> Float
 class Confirmation:
     """Complex step confirmed in real arithmetic along one probe.
 
-    ``first``: the full-support random weights and complex-step estimate along them, reusable
-    as the first random probe (None when the confirming probe was a smaller one);
+    ``first``: the state of the random generator that drew the full-support weights (they
+    are drawn again from it rather than kept: memory) and the complex-step estimate along
+    them, reusable as the first random probe (None when a smaller probe confirmed);
     ``what``: which probe confirmed it.
     """
 
-    first: tuple[FloatArray, Estimate] | None
+    first: tuple[dict[str, Any], Estimate] | None
     what: str
 
 
@@ -376,6 +389,7 @@ def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
     loss refuses complex input, drops its imaginary part, disagrees with real arithmetic, or
     when no probe could confirm it (a pass never rests on complex step alone)."""
     for support, what in _candidates(ctx, rng):
+        state: dict[str, Any] = copy.deepcopy(dict(rng.bit_generator.state))
         v = random_v(ctx, rng, support)
         d = ctx.direction(support, v)
         try:
@@ -402,7 +416,7 @@ def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
             continue
         if real.flags & {Flag.KINK, Flag.ONE_SIDED, Flag.FLAT, Flag.COARSE}:
             continue
-        w = d.ravel()[support]
+        w = ctx.on(d, support)
         j = judge_probe(ctx, support, w, real.value, real.error)
         if tuning.K_ERROR * real.error > tuning.PRECISE * j.ref:
             continue  # too rough to confirm anything
@@ -414,7 +428,7 @@ def confirm_complex(ctx: Context, rng: np.random.Generator) -> Confirmation:
                     "norm or a comparison on the imaginary part breaks it",
                 )
             )
-        first = (v, est) if support.size == ctx.size else None
+        first = (state, est) if support.size == ctx.size else None
         return Confirmation(first, what)
     raise ComplexStepBroken(
         Fallback(

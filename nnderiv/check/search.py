@@ -15,20 +15,23 @@ writes another object's state.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import tuning
-from .engines import Engine
+from .engines import Engine, Estimate
 from .probe import Context, Probe, evaluate_probe, judge_probe, random_v, spot_entries
 from .verdict import Verdict
 
 __all__ = ["SearchResult", "entrywise", "search_probes"]
 
 IntArray = npt.NDArray[np.intp]
+_NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros(0)  # weights not kept (an agreeing full probe)
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,8 @@ class SearchResult:
 
 def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
     """Every entry in ``entries`` on its own (a one-hot direction scaled to the entry)."""
-    one = np.ones(1)
     return [
-        evaluate_probe(ctx, engine, np.array([k]), one, f"entry {ctx.index(int(k))}")
+        evaluate_probe(ctx, engine, np.array([k]), np.ones(1), f"entry {ctx.index(int(k))}")
         for k in entries
     ]
 
@@ -205,7 +207,7 @@ def _random_probes(
     engine: Engine,
     rng: np.random.Generator,
     support: IntArray,
-    first: tuple[npt.NDArray[np.float64], object] | None,
+    first: tuple[dict[str, Any], Estimate] | None,
     label: str,
 ) -> list[Probe]:
     out: list[Probe] = []
@@ -213,13 +215,22 @@ def _random_probes(
     # cancel by chance; real differences get a third
     count = tuning.RANDOM_PROBES - (engine is Engine.COMPLEX)
     for t in range(count):
-        reuse = first if t == 0 else None
-        v = reuse[0] if reuse else random_v(ctx, rng, support)
-        est = reuse[1] if reuse else None
-        p = evaluate_probe(ctx, engine, support, v, f"{label} {t + 1}", est=est)  # type: ignore[arg-type]
-        out.append(p)
+        est: Estimate | None = None
+        if t == 0 and first is not None:
+            replay = np.random.default_rng()
+            replay.bit_generator.state = first[0]
+            v = random_v(ctx, replay, support)
+            est = first[1]
+        else:
+            v = random_v(ctx, rng, support)
+        p = evaluate_probe(ctx, engine, support, v, f"{label} {t + 1}", est=est)
+        del v
         if p.verdict is Verdict.DISAGREE:
+            out.append(p)
             break  # one disagreeing probe is enough to start localising
+        # an agreeing probe over every entry keeps no weights (memory): its per-entry bound
+        # is taken from the smallest weight its entries can have (see entry_bounds)
+        out.append(dataclasses.replace(p, weights=_NO_WEIGHTS) if support.size == ctx.size else p)
     return out
 
 
@@ -237,7 +248,7 @@ def search_probes(
     engine: Engine,
     rng: np.random.Generator,
     max_bad: int,
-    first: tuple[npt.NDArray[np.float64], object] | None = None,
+    first: tuple[dict[str, Any], Estimate] | None = None,
 ) -> SearchResult:
     """Random probes, localisation, and — when probes crossed kinks — the kinked-input path.
 
@@ -279,7 +290,13 @@ def entry_bounds(ctx: Context, agreeing: list[Probe]) -> npt.NDArray[np.float64]
     probe covered it). A float32 loss's noise limits this, not the size of the probe."""
     out = np.full(ctx.size, np.inf)
     for p in agreeing:
-        scale = np.maximum(np.abs(ctx.g[p.support]), ctx.gscale) * np.abs(p.weights)
+        if p.weights.size == 0:  # an agreeing probe over every entry: the smallest |w_k|
+            w = 0.5 * ctx.scale[p.support]
+            if ctx.damp > 0:
+                w = w / (1.0 + np.abs(ctx.g[p.support]) * ctx.scale[p.support] / ctx.damp)
+        else:
+            w = np.abs(p.weights)
+        scale = np.maximum(np.abs(ctx.g[p.support]), ctx.gscale) * w
         with np.errstate(divide="ignore"):
             bound = np.where(scale > 0, p.allowed / scale, np.inf)
         out[p.support] = np.minimum(out[p.support], bound)
