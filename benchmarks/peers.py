@@ -39,6 +39,7 @@ class Outcome:
     seconds: float
     evaluations: int
     detail: str = ""
+    undecided: bool = False  # nnderiv said "inconclusive": neither a pass nor a fail
 
 
 class Counted:
@@ -54,7 +55,9 @@ def run_nnderiv(case: Case) -> Outcome:
     fun = Counted(case.fun)
     start = time.perf_counter()
     report = check_gradient(fun, case.grad, case.x, *case.args)
-    return Outcome(report.status == "fail", time.perf_counter() - start, fun.calls, report.status)
+    seconds = time.perf_counter() - start
+    undecided = report.status == "inconclusive"
+    return Outcome(report.status == "fail", seconds, fun.calls, report.status, undecided)
 
 
 def _torch_function(case: Case, fun: Counted) -> Any:
@@ -192,6 +195,7 @@ def run_catalogue(tools: dict[str, Callable[[Case], Outcome]] = TOOLS) -> dict[s
         table[name] = {
             "caught": sum(1 for o in bugs if o.flagged),
             "bugs": len(bugs),
+            "undecided": sum(1 for _, _, o in rows if o.undecided),
             "false_alarms": sum(1 for o in goods if o.flagged),
             "correct": len(goods),
             "seconds": sum(o.seconds for _, _, o in rows),
@@ -203,17 +207,23 @@ def run_catalogue(tools: dict[str, Callable[[Case], Outcome]] = TOOLS) -> dict[s
 
 def print_catalogue(table: dict[str, Any]) -> None:
     print("the shared catalogue (tests/catalogue.py) through every tool:")
-    print(f"  {'tool':<22}{'bugs caught':>13}{'false alarms':>14}{'time':>10}{'evaluations':>13}")
+    print(
+        f"  {'tool':<22}{'bugs caught':>13}{'false alarms':>14}{'undecided':>11}{'time':>10}"
+        f"{'evaluations':>13}"
+    )
     for name, t in table.items():
         if t is None:
             print(f"  {name:<22}  (not installed: skipped)")
             continue
         print(
             f"  {name:<22}{t['caught']:>7} / {t['bugs']:<3}"
-            f"{t['false_alarms']:>8} / {t['correct']:<3}"
+            f"{t['false_alarms']:>8} / {t['correct']:<3}{t['undecided']:>9}"
             f"{t['seconds']:>9.2f}s{t['evaluations']:>13}"
         )
-    print("\n  per case (✗ = the verdict is wrong: a bug missed or a false alarm):")
+    print(
+        "\n  per case (✗ = the verdict is wrong: a bug passed or a false alarm; "
+        "? = inconclusive, with the reason in the report):"
+    )
     names = [n for n, t in table.items() if t is not None]
     first = next(t for t in table.values() if t is not None)
     print("  " + f"{'case':<58}" + "".join(f"{n[:14]:>16}" for n in names))
@@ -221,9 +231,10 @@ def print_catalogue(table: dict[str, Any]) -> None:
         cells = []
         for n in names:
             out = table[n]["rows"][k][2]
-            wrong = bool(out.flagged) == correct
-            mark = "✗" if wrong else "✓"
-            cells.append(f"{mark} {'flag' if out.flagged else 'pass'} {out.evaluations:>6}")
+            wrong = bool(out.flagged) == correct and not out.undecided
+            mark = "?" if out.undecided else ("✗" if wrong else "✓")
+            said = "undec" if out.undecided else ("flag" if out.flagged else "pass")
+            cells.append(f"{mark} {said} {out.evaluations:>6}")
         kind = "ok " if correct else "bug"
         print(f"  {kind} {case_name[:54]:<54}" + "".join(f"{c:>16}" for c in cells))
 

@@ -117,6 +117,10 @@ def main() -> None:
     print(f"machine: {machine()}\n")
     bench_peers()
     print()
+    from cost import print_cost
+
+    print_cost()
+    print()
     bench_symbolic()
     print()
     bench_formulas()

@@ -195,20 +195,22 @@ def _input_rounding(prec: Precision, x: FloatArray, d: FloatArray, t: float) -> 
 
 @dataclass(frozen=True)
 class _Support:
-    """The entries a direction moves, and its extent: max |x|, min and max |d| there."""
+    """The entries a direction moves, and ``ratio = max |x_k| / |d_k|`` over them: a step
+    ``t d`` is then rounded by at most a relative ``ε (ratio / t + 1)`` in every entry."""
 
     nz: npt.NDArray[np.intp]
-    xmax: float
-    dmin: float
-    dmax: float
+    ratio: float
 
 
 def _support(x: FloatArray, d: FloatArray) -> _Support:
     nz = np.flatnonzero(d)
-    ad = np.abs(d.ravel()[nz]) if nz.size < d.size else np.abs(d.ravel())
     if nz.size == 0:
-        return _Support(nz, 0.0, 0.0, 0.0)
-    return _Support(nz, float(np.abs(x).max()), float(ad.min()), float(ad.max()))
+        return _Support(nz, math.inf)
+    if nz.size == d.size:
+        ratio = float(np.max(np.abs(x) / np.abs(d)))
+    else:
+        ratio = float(np.max(np.abs(x.ravel()[nz]) / np.abs(d.ravel()[nz])))
+    return _Support(nz, ratio)
 
 
 def _step_taken(
@@ -217,10 +219,10 @@ def _step_taken(
     """The step really taken from ``x`` to ``xs`` (rounding of ``x + t d``) on the support
     ``nz`` of ``d``, and its relative error when several entries moved."""
     nz = sup.nz
-    if nz.size > 1 and sup.dmin > 0:
+    if nz.size > 1:
         # the rounding of x + t d moves an entry by at most ε|x + t d|: when that bound is
         # negligible for every entry, it stands in for the exact (O(N)) measurement
-        bound = tuning.EPS64 * (sup.xmax + t * sup.dmax) / (t * sup.dmin)
+        bound = tuning.EPS64 * (sup.ratio / t + 1.0)
         if bound < 1e-10:
             return t, bound
     disp = (xs.ravel()[nz] - x.ravel()[nz]) if nz.size < x.size else (xs - x).ravel()

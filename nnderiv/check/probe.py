@@ -146,16 +146,25 @@ def make_context(
     # inputs (a − y with a ≈ 1 loses ε absolutely), so an ε of a typical entry, or of an
     # O(1) quantity spread over the entries — not of the largest entry, which may be 10¹²
     # times the others (a probability near 0) and would hide everything else
-    nonzero = np.abs(flat[flat != 0])
+    # (typical sizes: quantiles of at most QUANTILE_SAMPLE evenly spaced entries suffice)
+    sample = _sample(flat)
+    nonzero = np.abs(sample[sample != 0])
     tau = (float(np.median(nonzero)) if nonzero.size else 0.0) + max(1.0, abs(f0)) / flat.size
-    gscale = float(np.sqrt(np.mean(flat**2))) or tau
+    gscale = float(np.sqrt(np.dot(flat, flat) / flat.size)) or tau
     scale = entry_scale(x).ravel()
     # random probe weights are damped only for outliers — a thousand times the 90th
     # percentile of |g_k s_k| — so every other entry keeps its full weight
-    contrib = np.abs(flat * scale)
+    contrib = np.abs(sample * _sample(scale))
     nonzero = contrib[contrib > 0]
     damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
     return Context(ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp)
+
+
+def _sample(a: FloatArray) -> FloatArray:
+    """At most ``tuning.QUANTILE_SAMPLE`` evenly spaced entries of ``a`` (all of a small a)."""
+    stride = max(1, a.size // tuning.QUANTILE_SAMPLE)
+    out: FloatArray = a[::stride]
+    return out
 
 
 @dataclass(frozen=True)
@@ -198,11 +207,13 @@ def judge_probe(
     ctx: Context, support: IntArray, w: FloatArray, value: float, error: float
 ) -> Judgement:
     """The judgement of ``g · d`` (``d = w`` on ``support``) against a numeric value."""
-    gw = ctx.g[support] * w
+    gw = ctx.on(ctx.g, support) * w
     claimed = float(np.sum(gw))
+    spread = float(np.sqrt(np.dot(gw, gw))) if support.size > 1 else 0.0
+    abs_gw = float(np.sum(np.abs(gw, out=gw)))
     weight = float(np.sum(np.abs(w)))
     floor = (
-        ctx.eps_g**tuning.CLAIMED_REL_POWER * float(np.sum(np.abs(gw)))
+        ctx.eps_g**tuning.CLAIMED_REL_POWER * abs_gw
         + tuning.CLAIMED_ABS_ULPS * ctx.eps_g * ctx.tau * weight
         + ctx.atol * weight
         + ctx.rtol * max(abs(claimed), abs(value))
@@ -211,10 +222,10 @@ def judge_probe(
     # size its terms g_k d_k add up to with random signs (a probe over many entries, whose
     # sum may cancel by chance); for one entry, the gradient's typical size; or (for a
     # gradient that is ~0 here) √ε of the loss itself
-    unit = float(np.sqrt(np.sum((w / ctx.scale[support]) ** 2)))
-    spread = float(np.sqrt(np.sum(gw**2))) if support.size > 1 else 0.0
+    ratio = np.divide(w, ctx.on(ctx.scale, support), out=gw)
+    unit = float(np.sqrt(np.dot(ratio, ratio)))
     if spread == 0.0:  # one entry, or a claimed gradient of 0 here: the gradient's typical size
-        spread = ctx.gscale * float(np.sqrt(np.sum(w**2)))
+        spread = ctx.gscale * float(np.sqrt(np.dot(w, w)))
     ref = max(abs(claimed), abs(value), spread, math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit)
     return judge(claimed, value, error, floor, ref)
 
@@ -269,8 +280,11 @@ def evaluate_probe(
 
 
 def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, what: str) -> Probe:
-    """A complex-step probe that did not agree, examined in real arithmetic."""
-    c = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what)
+    """A complex-step probe that did not agree, examined in real arithmetic — refined only
+    until it can resolve the discrepancy complex step saw (a tenth of it, over K_ERROR)."""
+    gap = p.judgement.gap / max(abs(p.value), abs(p.judgement.claimed), 1e-300)
+    enough = max(tuning.REFINE_TARGET, 0.1 * gap / tuning.K_ERROR)
+    c = central(ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, what=what, good_enough=enough)
     pc = _make(ctx, p.support, w, c)
     if c.sides is not None and c.has(Flag.KINK):
         kinked = judge_kink(pc.judgement, c.sides)
@@ -338,7 +352,8 @@ def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> Float
     probability near 0) cannot hide a wrong entry elsewhere behind its rounding, while every
     ordinary entry keeps its full weight."""
     size = support.size
-    v: FloatArray = np.where(rng.random(size) < 0.5, -1.0, 1.0) * rng.uniform(0.5, 1.5, size)
+    v: FloatArray = rng.uniform(-1.0, 1.0, size)
+    v += np.copysign(0.5, v)  # ±[0.5, 1.5], the sign at random
     if ctx.damp > 0:
         v = v / (1.0 + np.abs(ctx.g[support] * ctx.scale[support]) / ctx.damp)
     return v

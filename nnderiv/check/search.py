@@ -223,7 +223,17 @@ def _random_probes(
             est = first[1]
         else:
             v = random_v(ctx, rng, support)
-        p = evaluate_probe(ctx, engine, support, v, f"{label} {t + 1}", est=est)
+        # complex step: a disagreement is confirmed at the wrong entry it leads to (and the
+        # probe itself only if none is found: search_probes), not twice
+        p = evaluate_probe(
+            ctx,
+            engine,
+            support,
+            v,
+            f"{label} {t + 1}",
+            est=est,
+            confirm=engine is not Engine.COMPLEX,
+        )
         del v
         if p.verdict is Verdict.DISAGREE:
             out.append(p)
@@ -232,6 +242,13 @@ def _random_probes(
         # is taken from the smallest weight its entries can have (see entry_bounds)
         out.append(dataclasses.replace(p, weights=_NO_WEIGHTS) if support.size == ctx.size else p)
     return out
+
+
+def _reexamine(ctx: Context, engine: Engine, p: Probe) -> Probe:
+    """A probe's disagreement, confirmed (complex step) or judged afresh (central)."""
+    v = p.weights / ctx.scale[p.support]
+    est = p.estimate if p.estimate.engine is engine else None
+    return evaluate_probe(ctx, engine, p.support, v, "the disagreeing random probe", est=est)
 
 
 def suspected_kinks(x: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -258,6 +275,11 @@ def search_probes(
     randoms = _random_probes(ctx, engine, rng, everything, first, "random probe")
     bad = next((p for p in randoms if p.verdict is Verdict.DISAGREE), None)
     loc = _localise_all(ctx, engine, rng, bad, everything, max_bad)
+    if bad is not None and not any(p.verdict is Verdict.DISAGREE for p in loc.leaves):
+        # no wrong entry behind the disagreement: now the probe itself is examined in real
+        # arithmetic (a kink, or the loss's own rounding, may explain it)
+        again = _reexamine(ctx, loc.engine, bad)
+        randoms = [again if p is bad else p for p in randoms]
     kinked = loc.kinked or any(_crossed_kink(r) for r in randoms)
     if kinked and not loc.leaves:
         return _kinked_search(ctx, rng, randoms, max_bad)
@@ -269,9 +291,12 @@ def search_probes(
     # none when every wrong entry was localised and a probe over the rest agreed
     count = 0 if loc.clean else (tuning.SPOT_CHECKS_FAIL if loc.leaves else tuning.SPOT_CHECKS)
     spots = entrywise(ctx, loc.engine, spot_entries(ctx, rng, count, extra if count else [], found))
-    bounds = entry_bounds(ctx, [p for p in randoms if p.verdict is Verdict.AGREE])
-    unresolved = int(np.sum(bounds > tuning.ENTRY_RESOLUTION)) if not loc.leaves else 0
-    worst = float(np.max(bounds)) if bounds.size else 0.0
+    agreeing = [p for p in randoms if p.verdict is Verdict.AGREE]
+    unresolved, worst = 0, 0.0
+    if not loc.leaves and not _surely_resolved(ctx, agreeing):
+        bounds = entry_bounds(ctx, agreeing)
+        unresolved = int(np.sum(bounds > tuning.ENTRY_RESOLUTION))
+        worst = float(np.max(bounds)) if bounds.size else 0.0
     return SearchResult(
         loc.leaves,
         randoms,
@@ -284,19 +309,38 @@ def search_probes(
     )
 
 
+def _surely_resolved(ctx: Context, agreeing: list[Probe]) -> bool:
+    """Every entry resolved to ENTRY_RESOLUTION, shown from scalars alone: an agreeing probe
+    over every entry gives each entry at least the weight ``0.5 s_min / 2`` (a weight is
+    damped at most by half unless its term exceeds the damping size), and the smallest
+    entry scale is the gradient's rms. Entries above the damping size are then checked by
+    :func:`entry_bounds`."""
+    full = [p.allowed for p in agreeing if p.weights.size == 0]
+    if not full or len(full) < len(agreeing):
+        return False
+    w_min = 0.25 * float(ctx.scale.min())
+    if ctx.damp > 0 and float(np.max(np.abs(ctx.g) * ctx.scale)) > ctx.damp:
+        return False
+    return min(full) <= tuning.ENTRY_RESOLUTION * ctx.gscale * w_min
+
+
 def entry_bounds(ctx: Context, agreeing: list[Probe]) -> npt.NDArray[np.float64]:
     """For each entry, the relative error it alone could carry and still let every agreeing
     probe agree: ``allowed / (|g_k| ∨ rms g) |w_k|``, the best over the probes (inf when no
     probe covered it). A float32 loss's noise limits this, not the size of the probe."""
     out = np.full(ctx.size, np.inf)
+    size = np.maximum(np.abs(ctx.g), ctx.gscale)
+    full = [p.allowed for p in agreeing if p.weights.size == 0]
+    if full:  # agreeing probes over every entry, which kept no weights: the smallest |w_k|
+        w = 0.5 * ctx.scale
+        if ctx.damp > 0:
+            w /= 1.0 + np.abs(ctx.g) * ctx.scale / ctx.damp
+        with np.errstate(divide="ignore"):
+            out = np.where(size * w > 0, min(full) / (size * w), np.inf)
     for p in agreeing:
-        if p.weights.size == 0:  # an agreeing probe over every entry: the smallest |w_k|
-            w = 0.5 * ctx.scale[p.support]
-            if ctx.damp > 0:
-                w = w / (1.0 + np.abs(ctx.g[p.support]) * ctx.scale[p.support] / ctx.damp)
-        else:
-            w = np.abs(p.weights)
-        scale = np.maximum(np.abs(ctx.g[p.support]), ctx.gscale) * w
+        if p.weights.size == 0:
+            continue
+        scale = size[p.support] * np.abs(p.weights)
         with np.errstate(divide="ignore"):
             bound = np.where(scale > 0, p.allowed / scale, np.inf)
         out[p.support] = np.minimum(out[p.support], bound)

@@ -83,6 +83,7 @@ KINK_ENTRYWISE_MAX = 4096  # suspected kinked entries checked one by one, at mos
 # the 90th percentile: such an outlier's rounding would hide the others; any smaller damping
 # would hide an error in the largest ordinary entries behind the noise of a float32 loss
 DAMP_ABOVE = 1e3
+QUANTILE_SAMPLE = 4096  # entries sampled for the typical sizes (median, 90th percentile)
 SPOT_CHECKS = 0  # single entries drawn on a large pass: decoration only, not evidence
 SPOT_CHECKS_FAIL = 4  # single entries for the diagnosis when the wrong ones are not all found
 RATIO_MIN_SUPPORT = 8  # above this many entries, try localising one wrong entry by ratio
