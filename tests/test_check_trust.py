@@ -361,3 +361,23 @@ def test_a_dead_relu_has_a_zero_slope_and_a_wrong_claim_there_fails() -> None:
     x = np.array([-0.3, -0.2])
     assert check_gradient(relu, np.zeros_like, x).status == "pass"
     assert check_gradient(relu, np.ones_like, x).status == "fail"
+
+
+# --- found by `make soak`: the claimed gradient's own rounding -----------------------------------
+
+
+def test_a_claimed_gradient_that_cancels_is_held_to_its_own_measured_rounding() -> None:
+    """(A ⊙ 1 1ᵀY − Y)/m with labels summing to 3 and a ≈ 1 − 3e-6: 3a − 3 loses digits, so
+    the claim differs from the (precise) numeric value by 1.3e-10 relative — its rounding."""
+    from nnderiv.formulas import multiclass, softmax
+
+    Z = np.array([[0.0], [-14.0], [-14.0], [-14.0], [-14.0]])
+    Y = np.array([[3.0], [0.0], [0.0], [0.0], [0.0]])
+
+    def claimed(z: Any, y: Any) -> Any:
+        return multiclass.grad_Z_general(softmax(z), y)
+
+    report = check_gradient(multiclass.cost_from_logits, claimed, Z, Y)
+    assert report.status == "pass", str(report)
+    wrong = check_gradient(multiclass.cost_from_logits, lambda z, y: claimed(z, y) * 1.0001, Z, Y)
+    assert wrong.status == "fail", str(wrong)

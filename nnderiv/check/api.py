@@ -131,7 +131,9 @@ def check_gradient(
         eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps))
     g64 = g.astype(np.float64, copy=False)
     prec = measure_precision(ev, x64, f0_raw, f0, g64, np.random.default_rng([seed, 1]))
-    ctx = make_context(ev, x64, g64, prec, f0, eps_g, float(rtol or 0.0), float(atol or 0.0))
+    ctx = make_context(
+        ev, x64, g64, prec, f0, eps_g, float(rtol or 0.0), float(atol or 0.0), grad=grad
+    )
     opts = _Options(strategy, entrywise_max, max_bad, seed)
     fallback: Fallback | None = None
     if method != "central":

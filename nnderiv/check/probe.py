@@ -20,7 +20,8 @@ import copy
 import dataclasses
 import enum
 import math
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,47 @@ class ComplexStepBroken(Exception):
         self.fallback = fallback
 
 
+class ClaimedRounding:
+    """The rounding noise of the claimed gradient, measured (once, when first needed).
+
+    A claimed gradient computed with cancellation (``3a − 3`` for a probability ``a`` near 1)
+    carries rounding far above ε of its own size. It is measured like the loss's: ``grad`` is
+    evaluated at ``x ± δ s`` and ``x ± 2δ s`` (``δ`` relative 1e-8: every intermediate moves by
+    many ulps, the gradient itself by far less than its rounding); the symmetric means about
+    ``x`` cancel the linear change, and their spread around ``grad(x)`` is the noise, per entry.
+    """
+
+    def __init__(
+        self, grad: Callable[..., Any] | None, args: Sequence[Any], x: FloatArray, g: FloatArray
+    ) -> None:
+        self._grad, self._args, self._x, self._g = grad, tuple(args), x, g
+        self._noise: FloatArray | None = None
+
+    def noise(self, scale: FloatArray) -> FloatArray:
+        if self._noise is None:
+            self._noise = self._measure(scale)
+        return self._noise
+
+    def _measure(self, scale: FloatArray) -> FloatArray:
+        out = np.zeros(self._g.size)
+        if self._grad is None:
+            return out
+        step = tuning.GRAD_JITTER * scale.reshape(self._x.shape)
+        for k in (1.0, 2.0):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    up = np.asarray(self._grad(self._x + k * step, *self._args), dtype=float)
+                    down = np.asarray(self._grad(self._x - k * step, *self._args), dtype=float)
+            except Exception:  # no measurement: the floor stays as it was
+                return np.zeros(self._g.size)
+            if up.shape != self._x.shape or down.shape != self._x.shape:
+                return np.zeros(self._g.size)
+            spread = np.abs((up + down).ravel() / 2 - self._g)
+            out = np.maximum(out, np.where(np.isfinite(spread), spread, 0.0))
+        return out
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a probe needs, fixed for the whole check.
@@ -92,6 +134,8 @@ class Context:
         gscale: the root-mean-square of the claimed gradient (the scale of an entry).
         rtol, atol: the user's extra tolerances.
         damp: the size of ``|g_k s_k|`` above which random probe weights are damped.
+        claimed_rounding: measures the claimed gradient's own rounding when a small
+            discrepancy might be nothing else.
     """
 
     ev: Evaluator
@@ -106,6 +150,7 @@ class Context:
     rtol: float
     atol: float
     damp: float = 0.0
+    claimed_rounding: ClaimedRounding | None = None
 
     @property
     def size(self) -> int:
@@ -139,6 +184,7 @@ def make_context(
     eps_g: float,
     rtol: float,
     atol: float,
+    grad: Callable[..., Any] | None = None,
 ) -> Context:
     """The fixed quantities of a check, derived once from ``x`` and the claimed gradient."""
     flat = g.ravel()
@@ -157,7 +203,8 @@ def make_context(
     contrib = np.abs(sample * _sample(scale))
     nonzero = contrib[contrib > 0]
     damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
-    return Context(ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp)
+    rounding = ClaimedRounding(grad, ev.args, x, flat)
+    return Context(ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp, rounding)
 
 
 def _sample(a: FloatArray) -> FloatArray:
@@ -227,7 +274,15 @@ def judge_probe(
     if spread == 0.0:  # one entry, or a claimed gradient of 0 here: the gradient's typical size
         spread = ctx.gscale * float(np.sqrt(np.dot(w, w)))
     ref = max(abs(claimed), abs(value), spread, math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit)
-    return judge(claimed, value, error, floor, ref)
+    j = judge(claimed, value, error, floor, ref)
+    small = abs(claimed - value) <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value))
+    if j.verdict is Verdict.DISAGREE and small and ctx.claimed_rounding is not None:
+        # a discrepancy this small may be the claimed gradient's own rounding: measured
+        noise = ctx.on(ctx.claimed_rounding.noise(ctx.scale), support)
+        extra = tuning.K_ERROR * float(np.dot(noise, np.abs(w)))
+        if extra > 0:
+            j = judge(claimed, value, error, floor + extra, ref)
+    return j
 
 
 def _make(ctx: Context, support: IntArray, w: FloatArray, est: Estimate) -> Probe:

@@ -66,6 +66,11 @@ INPUT_PRECISION_STEP = 2.0**-30
 # rounding of the computed function (1e-8 moves every intermediate by many ulps, but the
 # derivative itself by far less than the jitter it measures)
 JITTER_SHIFTS = (-2e-8, -1e-8, 1e-8, 2e-8)
+# a disagreement below this relative size may be the claimed gradient's own rounding (its
+# formula cancels, like 3a − 3 for a near 1): then that rounding is measured by evaluating
+# grad at x ± GRAD_JITTER·s and x ± 2·GRAD_JITTER·s, and counted in the floor
+ROUNDING_SUSPECT = 1e-6
+GRAD_JITTER = 1e-8
 CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before giving up on it
 # a loss whose measured noise exceeds this many ε|f| was computed with cancellation
 NOISY_ULPS = 64.0
