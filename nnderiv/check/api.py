@@ -223,9 +223,10 @@ def _report(
     bad = [p for p in singles if p.verdict is Verdict.DISAGREE]
     bad_random = [r for r in randoms if r.verdict is Verdict.DISAGREE]
     bad_ties = [t for t in result.ties if t.verdict is Verdict.DISAGREE]
-    # a spot check too rough to decide is no evidence either way: the probes decide
-    unsure = [
-        p for p in result.singles + randoms + result.ties if p.verdict is Verdict.INCONCLUSIVE
+    # a spot check too rough to decide is no evidence either way: the probes decide; a group
+    # of tied entries leaves a doubt only at a kink (elsewhere the single entries settle it)
+    unsure = [p for p in result.singles + randoms if p.verdict is Verdict.INCONCLUSIVE] + [
+        t for t in result.ties if t.verdict is Verdict.INCONCLUSIVE and t.estimate.has(Flag.KINK)
     ]
     kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
     reason = diagnosis = ""
@@ -304,11 +305,12 @@ def _reason(ctx: Context, unsure: list[Probe], result: SearchResult) -> str:
     parts = []
     if unsure:
         worst = max(unsure, key=lambda p: p.judgement.relative_error)
-        where = (
-            f"entry {ctx.index(int(worst.support[0]))}"
-            if worst.support.size == 1
-            else "a random probe"
-        )
+        if worst.support.size == 1:
+            where = f"entry {ctx.index(int(worst.support[0]))}"
+        elif any(worst is t for t in result.ties):
+            where = f"the {worst.support.size} tied entries moved together"
+        else:
+            where = "a random probe"
         parts.append(
             f"the numeric error at {where} is {worst.judgement.relative_error:.1%} of the "
             f"gradient's scale (loss computed in {ctx.prec.dtype}): too large to decide"
