@@ -22,7 +22,7 @@ from catalogue import (
 import nnderiv.check.api as api
 from nnderiv import InvalidArgument, check_gradient
 from nnderiv.check import Engine, FallbackReason, Verdict
-from nnderiv.check.probe import Confirmation
+from nnderiv.check.confirm import Confirmation
 from nnderiv.formulas import binary, sigmoid
 
 # --- 1. complex step is never the only witness of a pass --------------------------------------

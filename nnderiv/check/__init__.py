@@ -19,8 +19,8 @@ The parts, each with one job:
 from __future__ import annotations
 
 from .api import assert_gradient, check_gradient
+from .context import Fallback, FallbackReason
 from .engines import Engine, Estimate, Flag
-from .probe import Fallback, FallbackReason
 from .report import EntryCheck, GradientReport
 from .verdict import Verdict
 

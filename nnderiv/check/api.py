@@ -15,18 +15,12 @@ import numpy.typing as npt
 from .._validation import as_real_array, check_choice, check_finite, check_seed, check_tolerance
 from ..errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
 from . import tuning
+from .confirm import Confirmation, confirm_complex
+from .context import ComplexStepBroken, Context, Fallback, make_context
 from .diagnose import diagnose
 from .engines import Engine, Flag
 from .evaluate import Evaluator, measure_precision, to_scalar
-from .probe import (
-    ComplexStepBroken,
-    Confirmation,
-    Context,
-    Fallback,
-    Probe,
-    confirm_complex,
-    make_context,
-)
+from .probe import Probe
 from .report import EntryCheck, GradientReport, Status
 from .search import SearchResult, entrywise, search_probes, tie_groups, tie_probes
 from .verdict import Verdict

@@ -21,7 +21,8 @@ import numpy.typing as npt
 from ..formulas import sigmoid, softmax, softmax_backward
 
 if TYPE_CHECKING:
-    from .probe import Context, Probe
+    from .context import Context
+    from .probe import Probe
 
 __all__ = ["diagnose"]
 

@@ -1,5 +1,6 @@
-"""Finite-difference engines: complex step, central and one-sided differences with Richardson
-extrapolation. Each returns a typed :class:`Estimate`: value, error estimate and flags.
+"""Finite-difference engines: central and one-sided differences with Richardson
+extrapolation, and (re-exported from :mod:`~nnderiv.check.complex_step`) complex step. Each
+returns a typed :class:`~nnderiv.check.estimate.Estimate`: value, error estimate and flags.
 
 All engines differentiate ``f`` along a direction ``d`` shaped like ``x``: the value estimated
 is ``∇f(x) · d``. A one-hot ``d`` gives one entry, a mask a block, random signs a probe. ``d``
@@ -19,19 +20,26 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import enum
-import itertools
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import InvalidArgument, ProbeError
+from ..errors import ProbeError
 from . import tuning
+from .complex_step import complex_jitter, complex_step
+from .estimate import Engine, Estimate, Flag, Sides, entry_scale
 from .evaluate import Evaluator, Precision
+from .noise import (
+    binary_grid,
+    fourth_difference_noise,
+    noise_probe,
+    one_sided_noise,
+    quantum,
+    smallest_gap,
+)
 
 __all__ = [
     "Engine",
@@ -45,132 +53,6 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-Sides = tuple[tuple[float, float], tuple[float, float]]
-
-
-class Engine(enum.StrEnum):
-    """How a derivative was estimated."""
-
-    COMPLEX = "complex-step"
-    CENTRAL = "central"
-    FORWARD = "forward"
-    BACKWARD = "backward"
-
-
-class Flag(enum.Enum):
-    """What an engine saw while estimating; verdicts and detectors read these, never text."""
-
-    FLAT = "f did not change at any step"
-    COARSE = "measured with the smallest gap between samples as the noise"
-    GRID = "f's values lie on a binary grid far above its precision (a coarse loss)"
-    SHRUNK = "f was non-finite at a larger step: the step shrank away from a domain edge"
-    ONE_SIDED = "f was non-finite on one side at every step: one-sided differences"
-    KINK = "the one-sided slopes disagree: a kink"
-    NOISY = "the loss's rounding noise is far above ε·|f| (cancellation)"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A directional derivative with its error estimate.
-
-    Attributes:
-        value: the estimate of ``∇f(x) · d``.
-        error: an estimate of ``|value − true value|`` (truncation plus rounding).
-        step: the (largest) step used, in units of ``d``.
-        engine: which engine produced it.
-        evaluations: calls of ``f`` spent on it.
-        noise: the measured absolute noise (rounding) of ``f`` near ``x``.
-        flags: what was seen (kink, domain edge, flat, coarse, noisy loss).
-        sides: the (left, right) one-sided slopes with their errors, from the same samples.
-        truncation: the part of ``error`` from truncation (the rest is rounding).
-    """
-
-    value: float
-    error: float
-    step: float
-    engine: Engine
-    evaluations: int
-    noise: float = 0.0
-    flags: frozenset[Flag] = frozenset()
-    sides: Sides | None = None
-    truncation: float = 0.0
-
-    def has(self, flag: Flag) -> bool:
-        return flag in self.flags
-
-
-def entry_scale(x: FloatArray) -> FloatArray:
-    """Per-entry step scale: ``|x_k|``, but at least ``max(0.05 · rms(x), 1e-3)``.
-
-    Steps proportional to ``|x_k|`` resolve functions like ``log x`` near 0; the floor lets
-    entries at or near 0 move (a step that leaves the domain shrinks anyway)."""
-    ax = np.abs(x)
-    rms = float(np.sqrt(np.mean(ax**2))) if ax.size else 1.0
-    out: FloatArray = np.maximum(ax, max(0.05 * rms, 1e-3))
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# complex step
-# --------------------------------------------------------------------------------------------
-
-
-def complex_step(ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision) -> Estimate:
-    """``Im f(x + i h d) / h``: exact to rounding for analytic code, no subtractive cancellation.
-
-    Raises whatever ``f`` raises on complex input (the caller falls back), and
-    ``numpy.exceptions.ComplexWarning`` as an error when ``f`` drops the imaginary part.
-    """
-    z = _complex_value(ev, x, d)
-    slope = z.imag / tuning.COMPLEX_STEP
-    if not math.isfinite(slope) or not math.isfinite(z.real):
-        raise ProbeError(f"complex step gave a non-finite value {z!r}")
-    err = 4.0 * prec.eps * abs(slope) + 1e-300  # rounding of the imaginary part only
-    return Estimate(slope, err, tuning.COMPLEX_STEP, Engine.COMPLEX, 1)
-
-
-def _complex_value(ev: Evaluator, x: FloatArray, d: FloatArray) -> complex:
-    xc = np.empty(x.shape, dtype=np.complex128)
-    xc.real = x
-    xc.imag = d
-    xc.imag *= tuning.COMPLEX_STEP
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # after the line above: ComplexWarning is a RuntimeWarning, and the newest filter wins
-        warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        value = ev.raw(xc, fresh=True)
-    arr = np.asarray(value)
-    if arr.size != 1:
-        raise InvalidArgument(
-            f"Expected fun(x, *args) to return a scalar but got an array of shape {arr.shape}"
-        )
-    return complex(arr.reshape(()))
-
-
-def complex_jitter(
-    ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision, est: Estimate
-) -> Estimate:
-    """The rounding error of a complex-step estimate, measured: complex step repeated at
-    ``x + s d`` for relative shifts ``s`` of ~1e-8 (``tuning.JITTER_SHIFTS``).
-
-    Complex step differentiates the *computed* function; where the loss loses digits to
-    cancellation (``1 − σ(z)`` for large z) its value carries that rounding, which changes
-    pseudo-randomly as ``x`` moves by far more than an ulp. The spread of the symmetric means
-    about ``x`` (the linear change cancels) measures it; it is added to the error estimate."""
-    values = {}
-    for s in tuning.JITTER_SHIFTS:
-        try:
-            z = _complex_value(ev, x + s * d, d)
-        except Exception:  # no measurement: the estimate stays as it is
-            return est
-        values[s] = z.imag / tuning.COMPLEX_STEP
-    if not all(math.isfinite(v) for v in values.values()):
-        return est
-    pairs = sorted({abs(s) for s in tuning.JITTER_SHIFTS})
-    spread = max(abs((values[-s] + values[s]) / 2 - est.value) for s in pairs)
-    return dataclasses.replace(
-        est, error=est.error + 2.0 * spread, evaluations=est.evaluations + len(values)
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +196,7 @@ def central(
         # The stencils say f is noisy. Measure the noise again at tiny steps, where f is
         # linear and only noise remains: a stencil can underestimate it by chance, and
         # near a singularity (log a at a ≈ step) the stencils see truncation, not noise.
-        probed = _noise_probe(ev, x, d, f0, first.step / 256.0)
+        probed = noise_probe(ev, x, d, f0, first.step / 256.0)
         if 0.0 < 8.0 * probed < first.noise:
             floor = 2.0 * probed
             first = _truncation_not_noise(first, max(floor, prec.eps * abs(f0)))
@@ -437,10 +319,10 @@ def _central_richardson(
     # float32 sums, shows in the stencils instead. Half of it would resolve float32 entries
     # finer, but lets the true error reach 2.5 estimates on random analytic functions
     base = prec.eps * fmax
-    grid = _binary_grid(values, base)
-    noise = max(base, _fourth_difference_noise(values), _quantum(values), grid)
+    grid = binary_grid(values, base)
+    noise = max(base, fourth_difference_noise(values), quantum(values), grid)
     if coarse:
-        noise = max(noise, _smallest_gap(values))
+        noise = max(noise, smallest_gap(values))
     rounding = tuning.ROUNDING_GAIN * noise / step + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2)
     truncation = abs(R2 - R1)
     # in the Taylor region the raw differences converge like h²: (D0 − D1)/(D1 − D2) ≈ 4.
@@ -463,7 +345,7 @@ def _central_richardson(
     sides: Sides = tuple(  # type: ignore[assignment]
         _one_sided_from(
             [side * (values[side * (4 >> k)] - f0) / (step / 2**k) for k in range(3)],
-            24.0 * max(base, _one_sided_noise(values, side)) / step
+            24.0 * max(base, one_sided_noise(values, side)) / step
             + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2),
         )
         for side in (-1, 1)
@@ -490,84 +372,6 @@ def _one_sided_from(D: list[float], rounding: float) -> tuple[float, float]:
     R2 = 2 * D[2] - D[1]
     value = (4 * R2 - R1) / 3
     return value, abs(value - R2) + rounding
-
-
-def _binary_grid(v: dict[int, float], resolution: float) -> float:
-    """The spacing of a coarse binary grid the samples all lie on, or 0.
-
-    ``(1e15 + s) − 1e15`` returns multiples of 0.125: every sample is an integer multiple of one
-    power of two above the loss's own resolution ε|f|. The largest such power not above the
-    smallest gap between samples is the grid, and the noise is taken to be that large. (A
-    smooth loss's samples are multiples of no power of two above about their own ulp.)"""
-    q = _smallest_gap(v)
-    if q <= 2.0 * resolution:
-        return 0.0
-    p = 2.0 ** math.floor(math.log2(q))
-    values = set(v.values())
-    while p > 2.0 * resolution:
-        if all(float(val / p).is_integer() for val in values):
-            return p
-        p /= 2.0
-    return 0.0
-
-
-def _smallest_gap(v: dict[int, float]) -> float:
-    """The smallest non-zero difference between the sampled values (0 when all are equal)."""
-    distinct = sorted(set(v.values()))
-    return min((b - a for a, b in itertools.pairwise(distinct)), default=0.0)
-
-
-def _quantum(v: dict[int, float]) -> float:
-    """The resolution of a loss that is quantised at this scale, or 0.
-
-    Along one side, f at 0, h/4, h/2, h takes four different values unless the loss is flat
-    there or rounds its changes to a coarse grid. Repeated values are compared exactly on
-    purpose: then every change seen on that side may be rounding, so the largest step between
-    neighbouring samples is taken as the noise level (0 when flat)."""
-    q = 0.0
-    for side in (-1, 1):
-        seq = [v[0], v[side], v[2 * side], v[4 * side]]
-        if len(set(seq)) < len(seq):
-            q = max(q, *(abs(b - a) for a, b in itertools.pairwise(seq)))
-    return q
-
-
-def _one_sided_noise(v: dict[int, float], side: int) -> float:
-    """Noise from the one-sided samples at 0, h/4, h/2, h: ``f(h) − 6f(h/2) + 8f(h/4) − 3f(0)``
-    vanishes for a cubic; for independent rounding errors σ it has deviation √110 σ."""
-    s = side
-    return abs(v[4 * s] - 6 * v[2 * s] + 8 * v[s] - 3 * v[0]) / math.sqrt(110.0)
-
-
-def _fourth_difference_noise(v: dict[int, float]) -> float:
-    """Noise in ``f`` from the 7 central samples at 0, ±h/4, ±h/2, ±h.
-
-    Two combinations cancel a polynomial to high order and keep the rounding: of the even
-    parts, ``a − b/16`` (``a``, ``b`` the 4th differences at spacings h/4 and h/2; exact for
-    degree 5, deviation ≈ √70 σ for rounding errors of size σ); of the odd parts,
-    ``16 o₁ − 10 o₂ + o₄`` (exact for degree 4, deviation ≈ 13.4 σ). Their root mean square
-    estimates σ; a sharply curved function near a domain edge is not mistaken for noise.
-    """
-    a = v[-2] - 4 * v[-1] + 6 * v[0] - 4 * v[1] + v[2]
-    b = v[-4] - 4 * v[-2] + 6 * v[0] - 4 * v[2] + v[4]
-    o1, o2, o4 = ((v[k] - v[-k]) / 2 for k in (1, 2, 4))
-    s_even = abs(a - b / 16) / math.sqrt(70.0)
-    s_odd = abs(16 * o1 - 10 * o2 + o4) / math.sqrt(178.5)
-    return math.sqrt((s_even**2 + s_odd**2) / 2)
-
-
-def _noise_probe(ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, delta: float) -> float:
-    """Noise of ``f`` from its 4th differences at a tiny spacing ``delta``: samples at
-    ``x + j δ d`` for j = −3…3. Polynomials up to degree 3 cancel (so even the steep
-    curvature next to a singularity does not count as noise); independent rounding errors of
-    size σ give each 4th difference a deviation of √70 σ."""
-    f = {0: f0}
-    for j in (-3, -2, -1, 1, 2, 3):
-        f[j] = ev(_shifted(x, d, j * delta), fresh=True)
-    if not all(math.isfinite(val) for val in f.values()):
-        return 0.0
-    fourths = [f[c - 2] - 4 * f[c - 1] + 6 * f[c] - 4 * f[c + 1] + f[c + 2] for c in (-1, 0, 1)]
-    return math.sqrt(sum(q * q for q in fourths) / 3) / math.sqrt(70.0)
 
 
 def one_sided(

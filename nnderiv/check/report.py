@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .context import Fallback
 from .engines import Engine
-from .probe import Fallback
 from .verdict import Verdict
 
 __all__ = ["EntryCheck", "GradientReport", "Status"]

@@ -24,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from . import tuning
+from .context import Context, random_v, spot_entries
 from .engines import Engine, Estimate
-from .probe import Context, Probe, evaluate_probe, judge_probe, random_v, spot_entries
+from .probe import Probe, evaluate_probe, judge_probe
 from .verdict import Verdict
 
 __all__ = ["SearchResult", "entrywise", "search_probes"]
