@@ -381,3 +381,19 @@ def test_a_claimed_gradient_that_cancels_is_held_to_its_own_measured_rounding() 
     assert report.status == "pass", str(report)
     wrong = check_gradient(multiclass.cost_from_logits, lambda z, y: claimed(z, y) * 1.0001, Z, Y)
     assert wrong.status == "fail", str(wrong)
+
+
+def test_a_zero_gradient_at_a_stationary_point_with_a_mildly_noisy_loss_passes() -> None:
+    """Found by `make soak`: equal logits and uniform labels, the gradient exactly 0, the loss
+    (logsumexp at z ≈ −28) noisy at 30 ε|f|: zero at the loss's resolution is agreement."""
+    from nnderiv.formulas import multiclass
+
+    Z = np.full((7, 4), -28.39122678288355)
+    Y = np.full((7, 4), 1 / 7)
+
+    def claimed(z: Any, y: Any) -> Any:
+        return multiclass.grad_Z_general(multiclass.activation(z), y)
+
+    assert check_gradient(multiclass.cost_from_logits, claimed, Z, Y).status == "pass"
+    wrong = lambda z, y: claimed(z, y) + 1e-6  # noqa: E731
+    assert check_gradient(multiclass.cost_from_logits, wrong, Z, Y).status == "fail"

@@ -94,15 +94,18 @@ def judge_probe(
     unit = float(np.sqrt(np.dot(ratio, ratio)))
     if spread == 0.0:  # one entry, or a claimed gradient of 0 here: the gradient's typical size
         spread = ctx.gscale * float(np.sqrt(np.dot(w, w)))
-    ref = max(abs(claimed), abs(value), spread, math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit)
-    j = judge(claimed, value, error, floor, ref)
+    # a derivative that moves f by less than √ε of its value over a full-scale step is zero at
+    # the loss's own resolution; agreeing to a tenth of that needs no relative precision
+    zero = math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit
+    ref = max(abs(claimed), abs(value), spread, zero)
+    j = judge(claimed, value, error, floor, ref, zero=tuning.ZERO_FRACTION * zero)
     small = abs(claimed - value) <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value))
     if j.verdict is Verdict.DISAGREE and small and ctx.claimed_rounding is not None:
         # a discrepancy this small may be the claimed gradient's own rounding: measured
         noise = ctx.on(ctx.claimed_rounding.noise(ctx.scale), support)
         extra = tuning.K_ERROR * float(np.dot(noise, np.abs(w)))
         if extra > 0:
-            j = judge(claimed, value, error, floor + extra, ref)
+            j = judge(claimed, value, error, floor + extra, ref, zero=tuning.ZERO_FRACTION * zero)
     return j
 
 

@@ -24,6 +24,10 @@ RELIABLE = 0.1
 # 2.5e-3 an error of 0.3 % or more is never passed: it exceeds the allowed band and fails, or
 # the estimate is too rough and the verdict is inconclusive.
 PRECISE = 2.5e-3
+# a derivative that moves f by less than √ε·|f| over a full-scale step is zero at the loss's
+# own resolution: agreement with such a value is precise when K_ERROR error estimates stay
+# below this fraction of that change (a relative precision would be meaningless at 0)
+ZERO_FRACTION = 0.1
 
 # --- rounding floor of the claimed gradient ---------------------------------------------------
 # Each claimed entry may carry rounding amplified by cancellation in the user's formula

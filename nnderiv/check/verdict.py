@@ -71,13 +71,17 @@ class Judgement:
         return self.error / self.ref if self.ref > 0 else math.inf
 
 
-def judge(claimed: float, value: float, error: float, floor: float, ref: float) -> Judgement:
+def judge(
+    claimed: float, value: float, error: float, floor: float, ref: float, *, zero: float = 0.0
+) -> Judgement:
     """Decide one probe of a smooth function.
 
     * ``disagree``: ``|claimed − value| > K·error + floor`` and the error is below
       ``RELIABLE`` of the scale — a discrepancy the estimate excludes;
     * ``agree``: within that band, and ``K·error ≤ PRECISE · ref`` (or below the rounding
-      floor of the claimed value) — so an error of 0.3 % is never passed;
+      floor of the claimed value) — so an error of 0.3 % is never passed; or, for a derivative
+      that is zero at the loss's resolution, ``K·error`` below ``zero`` (a tenth of the
+      change of √ε·|f| over a full-scale step);
     * otherwise ``inconclusive``: the estimate is too rough to tell.
     """
     gap = abs(claimed - value)
@@ -86,7 +90,7 @@ def judge(claimed: float, value: float, error: float, floor: float, ref: float) 
         # agreement needs a precise estimate: relative to the scale, or — for an entry that is
         # ~0 on the scale of the claimed gradient's own rounding — as small as that floor. A
         # rough estimate that happens to equal the claim (0 = 0 on a coarse loss) is no proof.
-        precise = tuning.K_ERROR * error <= max(tuning.PRECISE * ref, floor)
+        precise = tuning.K_ERROR * error <= max(tuning.PRECISE * ref, floor, zero)
         verdict = Verdict.AGREE if precise else Verdict.INCONCLUSIVE
     elif error <= tuning.RELIABLE * ref:
         verdict = Verdict.DISAGREE
