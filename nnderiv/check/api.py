@@ -190,8 +190,8 @@ def _method_text(
     if use_entrywise:
         return why, f"entry by entry (x has {size} ≤ entrywise_max entries)"
     how = (
-        f"up to {tuning.RANDOM_PROBES} random signed probes over all {size} entries, then "
-        "bisection over blocks to localise wrong entries, plus single-entry spot checks"
+        f"up to {tuning.RANDOM_PROBES} random signed probes over all {size} entries; a wrong "
+        "entry localised by the ratio of two probes' discrepancies, or by bisection"
     )
     if result.kinked:
         how += (
