@@ -211,7 +211,11 @@ def random_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> Float
     v: FloatArray = rng.uniform(-1.0, 1.0, size)
     v += np.copysign(0.5, v)  # ±[0.5, 1.5], the sign at random
     if ctx.damp > 0:
-        v = v / (1.0 + np.abs(ctx.g[support] * ctx.scale[support]) / ctx.damp)
+        damping = np.multiply(ctx.on(ctx.g, support), ctx.on(ctx.scale, support))
+        np.abs(damping, out=damping)
+        damping /= ctx.damp
+        damping += 1.0
+        v /= damping
     return v
 
 

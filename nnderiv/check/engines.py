@@ -298,11 +298,16 @@ def _central_richardson(
     values: dict[int, float] = {0: f0}  # f at x + (k/4) step d
     for k in range(3):
         t = step / 2**k
-        xp, xm = _shifted(x, d, t), _shifted(x, d, -t)
-        tp, rp = _step_taken(x, xp, d, t, sup)  # before fun may overwrite its fresh input
-        tm, rm = _step_taken(xm, x, d, t, sup)
+        # one shifted point alive at a time (memory); each step measured before fun may
+        # overwrite its fresh input
+        xp = _shifted(x, d, t)
+        tp, rp = _step_taken(x, xp, d, t, sup)
         fp = known[1] if k == 0 and 1 in known else ev(xp, fresh=True)
+        del xp
+        xm = _shifted(x, d, -t)
+        tm, rm = _step_taken(xm, x, d, t, sup)
         fm = known[-1] if k == 0 and -1 in known else ev(xm, fresh=True)
+        del xm
         if not (math.isfinite(fp) and math.isfinite(fm)):
             raise ProbeError(
                 f"fun became non-finite at step {t:.3g} after being finite at {step:.3g}"

@@ -124,7 +124,12 @@ def localise_by_ratio(
     if second.verdict is not Verdict.DISAGREE or d2 == 0.0:
         return None
     ratios = parent.weights / second.weights
-    closest = np.argsort(np.abs(ratios - d1 / d2))[: tuning.RATIO_CANDIDATES]
+    del second
+    ratios -= d1 / d2
+    np.abs(ratios, out=ratios)
+    # a copy of the few indices needed, so the full sort and the ratios are freed (memory)
+    closest = np.array(np.argsort(ratios)[: tuning.RATIO_CANDIDATES])
+    del ratios
     for i in closest:
         k = int(support[i])
         leaf = evaluate_probe(ctx, engine, np.array([k]), np.ones(1), f"entry {ctx.index(k)}")
@@ -242,6 +247,7 @@ def _random_probes(
         # an agreeing probe over every entry keeps no weights (memory): its per-entry bound
         # is taken from the smallest weight its entries can have (see entry_bounds)
         out.append(dataclasses.replace(p, weights=_NO_WEIGHTS) if support.size == ctx.size else p)
+        del p  # not held while the next probe evaluates the loss
     return out
 
 
