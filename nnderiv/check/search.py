@@ -319,9 +319,9 @@ def search_probes(
 def _surely_resolved(ctx: Context, agreeing: list[Probe]) -> bool:
     """Every entry resolved to ENTRY_RESOLUTION, shown from scalars alone: an agreeing probe
     over every entry gives each entry at least the weight ``0.5 s_min / 2`` (a weight is
-    damped at most by half unless its term exceeds the damping size), and the smallest
-    entry scale is the gradient's rms. Entries above the damping size are then checked by
-    :func:`entry_bounds`."""
+    damped at most by half unless its term exceeds the damping size), and each entry is
+    judged on at least the gradient's rms. When some term exceeds the damping size, or a
+    probe kept its weights, :func:`entry_bounds` decides entry by entry instead."""
     full = [p.allowed for p in agreeing if p.weights.size == 0]
     if not full or len(full) < len(agreeing):
         return False
