@@ -397,3 +397,22 @@ def test_a_zero_gradient_at_a_stationary_point_with_a_mildly_noisy_loss_passes()
     assert check_gradient(multiclass.cost_from_logits, claimed, Z, Y).status == "pass"
     wrong = lambda z, y: claimed(z, y) + 1e-6  # noqa: E731
     assert check_gradient(multiclass.cost_from_logits, wrong, Z, Y).status == "fail"
+
+
+# --- found by the second blind set: a point just off a kink is differentiable -------------------
+
+
+@pytest.mark.parametrize("claim", [0.0, 0.75])
+def test_relu_just_off_its_kink_is_judged_by_its_one_slope(claim: float) -> None:
+    x = np.array([1e-9, 0.7, -0.4])
+
+    def loss(v: Any) -> float:
+        return float(1.5 * np.sum(np.maximum(v, 0.0)))
+
+    def grad(v: Any) -> Any:
+        g = 1.5 * (v > 0)
+        g[0] = claim  # the true derivative at 1e-9 is 1.5: x is not at the kink
+        return g
+
+    assert check_gradient(loss, grad, x).status == "fail"
+    assert check_gradient(loss, lambda v: 1.5 * (v > 0), x).status == "pass"

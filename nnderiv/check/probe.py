@@ -146,9 +146,11 @@ def evaluate_probe(
             return _unflatten(ctx, p, d, what)
         if est.sides is not None and (est.has(Flag.KINK) or p.verdict is not Verdict.AGREE):
             kinked = judge_kink(p.judgement, est.sides)
-            if kinked.slopes is not None or p.verdict is not Verdict.AGREE:
-                # a probe across a kink: its central value is the mean of the one-sided
-                # slopes, so agreement with it says little; the slopes decide
+            if kinked.slopes is not None:
+                # a kink within the step: just off it (a differentiable point), smaller steps
+                # see one smooth slope, which decides; at it, the one-sided slopes decide
+                return _off_the_kink(ctx, p, d, what) or p.with_judgement(kinked)
+            if p.verdict is not Verdict.AGREE:
                 return p.with_judgement(kinked)
         return p
     if p.verdict is Verdict.AGREE:
@@ -167,8 +169,8 @@ def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, 
     pc = _make(ctx, p.support, w, c)
     if c.sides is not None and c.has(Flag.KINK):
         kinked = judge_kink(pc.judgement, c.sides)
-        if kinked.slopes is not None:
-            return pc.with_judgement(kinked)  # a kink: complex step saw only one side of it
+        if kinked.slopes is not None:  # a kink: at x (complex step saw one side), or just off it
+            return _off_the_kink(ctx, pc, d, what) or pc.with_judgement(kinked)
     if pc.verdict is Verdict.DISAGREE:
         # the real-arithmetic witness excludes the claim too; report the sharper estimate
         return p.with_judgement(dataclasses.replace(p.judgement, verdict=Verdict.DISAGREE))
@@ -195,6 +197,26 @@ def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, 
         # loss can tell
         return dataclasses.replace(pc, explained=True, loss_digits=digits)
     return pj
+
+
+def _off_the_kink(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe | None:
+    """The probe again at steps 64× and 4096× smaller. A point just off a kink (relu at
+    x = 1e-9, a runner-up 1e-7 below a maximum) is differentiable: once the steps stay on one
+    side, the one-sided slopes agree and that smooth, decided estimate judges the claim. At
+    the kink itself they never agree: None, and the one-sided slopes decide."""
+    for factor in tuning.OFF_KINK_FACTORS:
+        try:
+            est = central(
+                ctx.ev, ctx.x, d, f0=ctx.f0, prec=ctx.prec, h=p.estimate.step / factor, what=what
+            )
+        except ProbeError:
+            return None
+        if est.has(Flag.KINK) or est.has(Flag.FLAT) or est.has(Flag.ONE_SIDED):
+            continue
+        smooth = _make(ctx, p.support, p.weights, est)
+        if smooth.verdict is not Verdict.INCONCLUSIVE:
+            return smooth
+    return None
 
 
 def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:

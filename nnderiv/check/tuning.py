@@ -75,6 +75,9 @@ JITTER_SHIFTS = (-2e-8, -1e-8, 1e-8, 2e-8)
 # grad at x ± GRAD_JITTER·s and x ± 2·GRAD_JITTER·s, and counted in the floor
 ROUNDING_SUSPECT = 1e-6
 GRAD_JITTER = 1e-8
+# at a kink found by central differences, the probe is repeated at steps this much smaller:
+# a point just off the kink (by 1e-9 of the scale and more) is differentiable and seen so
+OFF_KINK_FACTORS = (64.0, 4096.0, 4096.0**2)
 CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before giving up on it
 # a loss whose measured noise exceeds this many ε|f| was computed with cancellation
 NOISY_ULPS = 64.0
