@@ -416,3 +416,10 @@ def test_relu_just_off_its_kink_is_judged_by_its_one_slope(claim: float) -> None
 
     assert check_gradient(loss, grad, x).status == "fail"
     assert check_gradient(loss, lambda v: 1.5 * (v > 0), x).status == "pass"
+
+
+def test_relu_just_below_its_kink_has_slope_zero() -> None:
+    x = np.array([-1e-9, 0.7])
+    loss = lambda v: float(1.5 * np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    assert check_gradient(loss, lambda v: np.array([1.5, 1.5]), x).status == "fail"
+    assert check_gradient(loss, lambda v: np.array([0.0, 1.5]), x).status == "pass"

@@ -211,8 +211,11 @@ def _off_the_kink(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe | N
             )
         except ProbeError:
             return None
-        if est.has(Flag.KINK) or est.has(Flag.FLAT) or est.has(Flag.ONE_SIDED):
+        if est.has(Flag.KINK) or est.has(Flag.ONE_SIDED):
             continue
+        if est.has(Flag.FLAT) and (est.has(Flag.GRID) or p.estimate.has(Flag.GRID)):
+            continue  # a coarse loss: flat at small steps says nothing
+        # (flat off any grid: f is constant on this side of the kink, its slope 0)
         smooth = _make(ctx, p.support, p.weights, est)
         if smooth.verdict is not Verdict.INCONCLUSIVE:
             return smooth
