@@ -22,6 +22,7 @@ from .engines import Engine, Flag
 from .evaluate import Evaluator, measure_precision, to_scalar
 from .probe import Probe
 from .report import EntryCheck, GradientReport, Status
+from .resolution import Resolution
 from .search import SearchResult, entrywise, search_probes, tie_groups, tie_probes
 from .verdict import Verdict
 
@@ -223,6 +224,7 @@ def _report(
         t for t in result.ties if t.verdict is Verdict.INCONCLUSIVE and t.estimate.has(Flag.KINK)
     ]
     kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
+    res = _resolution(ctx, result)
     reason = diagnosis = ""
     status: Status
     if bad or bad_random or bad_ties:
@@ -235,9 +237,9 @@ def _report(
                 "random probes disagree but no single entry could be singled out: many small "
                 "errors spread over the entries. " + diagnosis
             )
-    elif unsure or result.unchecked or result.unresolved:
+    elif unsure or result.unchecked or res.count:
         status = "inconclusive"
-        reason = _reason(ctx, unsure, result)
+        reason = _reason(ctx, unsure, result, res)
     else:
         status = "pass"
         diagnosis = "kinks: the claimed values are valid subgradients" if kinks else ""
@@ -245,7 +247,7 @@ def _report(
         singles,
         key=lambda p: (
             p.verdict is not Verdict.DISAGREE,
-            p.verdict is not Verdict.INCONCLUSIVE,
+            p.verdict not in (Verdict.INCONCLUSIVE, Verdict.UNRESOLVED),
             -p.excess,
         ),
     )
@@ -278,8 +280,35 @@ def _report(
         ctx.prec.dtype,
         digits,
         result.unchecked,
-        result.unresolved,
-        result.resolution,
+        res.count,
+        res.worst,
+        res.negligible,
+        res.smallest,
+    )
+
+
+def _resolution(ctx: Context, result: SearchResult) -> Resolution:
+    """The probes' per-entry resolution (large x) merged with the single entries': a single
+    entry ``unresolved`` on its own scale counts unless its band is negligible against the
+    gradient's largest entry."""
+    loose = [p for p in result.singles if p.verdict is Verdict.UNRESOLVED]
+    resolved = [
+        abs(p.judgement.claimed / float(p.weights[0]))
+        for p in result.singles
+        if p.verdict is Verdict.AGREE and p.judgement.claimed != 0
+    ]
+    if result.smallest_resolved:
+        resolved.append(result.smallest_resolved)
+    smallest = min(resolved, default=0.0)
+    gmax = float(np.max(np.abs(ctx.g)))
+    bands = [p.allowed / abs(float(p.weights[0])) for p in loose]
+    open_ = [p for p, b in zip(loose, bands, strict=True) if b > tuning.NEGLIGIBLE * gmax]
+    worst = max([result.resolution, *(p.judgement.precision for p in open_)])
+    return Resolution(
+        result.unresolved + len(open_),
+        worst,
+        result.negligible + len(loose) - len(open_),
+        smallest,
     )
 
 
@@ -295,7 +324,7 @@ def _tie_diagnosis(ctx: Context, p: Probe) -> str:
     )
 
 
-def _reason(ctx: Context, unsure: list[Probe], result: SearchResult) -> str:
+def _reason(ctx: Context, unsure: list[Probe], result: SearchResult, res: Resolution) -> str:
     parts = []
     if unsure:
         worst = max(unsure, key=lambda p: p.judgement.relative_error)
@@ -309,12 +338,17 @@ def _reason(ctx: Context, unsure: list[Probe], result: SearchResult) -> str:
             f"the numeric error at {where} is {worst.judgement.relative_error:.1%} of the "
             f"gradient's scale (loss computed in {ctx.prec.dtype}): too large to decide"
         )
-    if result.unresolved:
+    if res.count:
+        smallest = (
+            f"; the smallest entry resolved on its own scale is {res.smallest:.3g}"
+            if res.smallest
+            else ""
+        )
         parts.append(
-            f"the random probes agree, but {result.unresolved} of {ctx.size} entries are "
-            f"resolved only to a relative {result.resolution:.2g} each (above "
-            f"{tuning.ENTRY_RESOLUTION:.0%}): an error that large in one of them alone would "
-            f"not show through the noise of the loss ({ctx.prec.dtype})"
+            f"{res.count} of {ctx.size} entries agree only within a band wider than "
+            f"{tuning.ENTRY_RESOLUTION:.0%} of themselves (relative precision down to "
+            f"{res.worst:.2g}): an error that large in one of them would not show through the "
+            f"noise of the loss ({ctx.prec.dtype}){smallest}"
         )
     if result.unchecked:
         parts.append(
@@ -347,7 +381,7 @@ def _entry(ctx: Context, p: Probe) -> EntryCheck:
     elif p.estimate.has(Flag.COARSE):
         note = "f changed only at larger steps"
     return EntryCheck(
-        ctx.index(k), float(ctx.g[k]), p.value / w, p.allowed / abs(w), p.verdict, note
+        ctx.index(k), float(ctx.g[k]), p.value / w, p.allowed / abs(w), p.verdict, note, j.precision
     )
 
 

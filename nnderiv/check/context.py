@@ -183,7 +183,7 @@ def make_context(
     # (typical sizes: quantiles of at most QUANTILE_SAMPLE evenly spaced entries suffice)
     sample = _sample(flat)
     nonzero = np.abs(sample[sample != 0])
-    tau = (float(np.median(nonzero)) if nonzero.size else 0.0) + max(1.0, abs(f0)) / flat.size
+    tau = (float(np.median(nonzero)) if nonzero.size else 0.0) + 1.0 / flat.size
     gscale = float(np.sqrt(np.dot(flat, flat) / flat.size)) or tau
     scale = entry_scale(x).ravel()
     # random probe weights are damped only for outliers — a thousand times the 90th

@@ -120,6 +120,7 @@ class _Step:
     sides: tuple[int, ...]
     shrunk: bool
     samples: dict[int, float]  # f at x + s·size·d when already evaluated there (s = ±1)
+    free: tuple[int, ...] = ()  # sides on which f was finite at the first (unshrunk) step
 
 
 def _find_step(
@@ -139,7 +140,8 @@ def _find_step(
         if len(ok) == len(sides):
             if k == 0:
                 return _Step(step, sides, False, seen)
-            return _Step(step / tuning.BACK_OFF, sides, True, {})
+            free = tuple(s for s, t in first_finite.items() if t == h)
+            return _Step(step / tuning.BACK_OFF, sides, True, {}, free)
         step /= tuning.SHRINK
     if first_finite:
         side, largest = next(iter(first_finite.items()))
@@ -204,8 +206,45 @@ def central(
             floor = probed
             first = _with_noise(first, floor)
     best = first if coarse else _refine(run, first, can_grow=not step.shrunk, target=good_enough)
+    if step.free and not coarse and best.error > good_enough * abs(best.value):
+        best = _away_from_edge(ev, x, d, f0, prec, h0, step.free, best, what)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
+
+
+def _away_from_edge(
+    ev: Evaluator,
+    x: FloatArray,
+    d: FloatArray,
+    f0: float,
+    prec: Precision,
+    h: float,
+    free: tuple[int, ...],
+    best: Estimate,
+    what: str,
+) -> Estimate:
+    """A central step that shrank away from a domain edge on one side (``0 · log a`` at
+    ``a = 2e-9``) pays in rounding; on the side that stayed finite at the full step, one-sided
+    differences keep the full step. The more precise of the two, when they agree."""
+    flat = best.has(Flag.FLAT)
+    if tuning.K_ERROR * best.error > tuning.RELIABLE * abs(best.value) and not flat:
+        return best  # too rough to tell whether the one-sided estimate sees the same piece
+    for side in free:
+        try:
+            other = one_sided(ev, x, d, side=side, f0=f0, prec=prec, h=h, what=what)
+        except ProbeError:
+            continue
+        if flat:
+            # f did not move at the shrunk steps: the wide one-sided samples must not move
+            # either (bit for bit: f constant on that side up to the full step), else they
+            # may have reached another piece
+            agree = other.value == 0.0 and other.truncation == 0.0
+        else:
+            agree = abs(other.value - best.value) <= other.error + best.error
+        if agree and other.error < best.error:
+            evaluations = best.evaluations + other.evaluations
+            best = dataclasses.replace(other, evaluations=evaluations, noise=best.noise)
+    return best
 
 
 def _refine(

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ..errors import ProbeError
 from . import tuning
 from .context import ComplexStepBroken, Context, Fallback, FallbackReason
-from .engines import Engine, Estimate, Flag, central, complex_jitter, complex_step
+from .engines import Engine, Estimate, Flag, central, complex_jitter, complex_step, one_sided
 from .verdict import Judgement, Verdict, judge, judge_kink
 
 __all__ = ["Probe", "evaluate_probe", "judge_probe"]
@@ -80,12 +80,18 @@ def judge_probe(
     spread = float(np.sqrt(np.dot(gw, gw))) if support.size > 1 else 0.0
     abs_gw = float(np.sum(np.abs(gw, out=gw)))
     weight = float(np.sum(np.abs(w)))
-    floor = (
-        ctx.eps_g**tuning.CLAIMED_REL_POWER * abs_gw
-        + tuning.CLAIMED_ABS_ULPS * ctx.eps_g * ctx.tau * weight
-        + ctx.atol * weight
-        + ctx.rtol * max(abs(claimed), abs(value))
+    rel, absolute = (
+        ctx.eps_g**tuning.CLAIMED_REL_POWER,
+        tuning.CLAIMED_ABS_ULPS * ctx.eps_g * ctx.tau,
     )
+    rounding = rel * abs_gw + absolute * weight
+    if support.size >= tuning.RANDOM_SIGN_MIN and bool(np.any(w < 0)) and bool(np.any(w > 0)):
+        # random signs (drawn independently of the claimed gradient's rounding): the rounding
+        # errors of the terms add up like a random walk, within HOEFFDING root-sum-squares
+        # except with probability 2·exp(−HOEFFDING²/2) (Hoeffding), not linearly
+        spread_w = float(np.sqrt(np.dot(w, w)))
+        rounding = min(rounding, tuning.HOEFFDING * (rel * spread + absolute * spread_w))
+    floor = rounding + ctx.atol * weight + ctx.rtol * max(abs(claimed), abs(value))
     # the scale an error estimate must be small against to decide: the probe's values; the
     # size its terms g_k d_k add up to with random signs (a probe over many entries, whose
     # sum may cancel by chance); for one entry, the gradient's typical size; or (for a
@@ -98,14 +104,18 @@ def judge_probe(
     # the loss's own resolution; agreeing to a tenth of that needs no relative precision
     zero = math.sqrt(tuning.EPS64) * abs(ctx.f0) * unit
     ref = max(abs(claimed), abs(value), spread, zero)
-    j = judge(claimed, value, error, floor, ref, zero=tuning.ZERO_FRACTION * zero)
+    # one entry is judged on its own scale: agreeing needs it resolved relative to itself
+    own = support.size == 1
+    j = judge(claimed, value, error, floor, ref, zero=tuning.ZERO_FRACTION * zero, own=own)
     small = abs(claimed - value) <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value))
     if j.verdict is Verdict.DISAGREE and small and ctx.claimed_rounding is not None:
         # a discrepancy this small may be the claimed gradient's own rounding: measured
         noise = ctx.on(ctx.claimed_rounding.noise(ctx.scale), support)
         extra = tuning.K_ERROR * float(np.dot(noise, np.abs(w)))
         if extra > 0:
-            j = judge(claimed, value, error, floor + extra, ref, zero=tuning.ZERO_FRACTION * zero)
+            j = judge(
+                claimed, value, error, floor + extra, ref, zero=tuning.ZERO_FRACTION * zero, own=own
+            )
     return j
 
 
@@ -149,11 +159,12 @@ def evaluate_probe(
             if kinked.slopes is not None:
                 # a kink within the step: just off it (a differentiable point), smaller steps
                 # see one smooth slope, which decides; at it, the one-sided slopes decide
-                return _off_the_kink(ctx, p, d, what) or p.with_judgement(kinked)
+                at_kink = p.with_judgement(kinked)
+                return _off_the_kink(ctx, at_kink, d, what) or at_kink
             if p.verdict is not Verdict.AGREE:
                 return p.with_judgement(kinked)
         return p
-    if p.verdict is Verdict.AGREE:
+    if p.verdict in (Verdict.AGREE, Verdict.UNRESOLVED):
         return p
     if not confirm:
         return p
@@ -170,7 +181,8 @@ def _confirm_disagreement(ctx: Context, p: Probe, d: FloatArray, w: FloatArray, 
     if c.sides is not None and c.has(Flag.KINK):
         kinked = judge_kink(pc.judgement, c.sides)
         if kinked.slopes is not None:  # a kink: at x (complex step saw one side), or just off it
-            return _off_the_kink(ctx, pc, d, what) or pc.with_judgement(kinked)
+            at_kink = pc.with_judgement(kinked)
+            return _off_the_kink(ctx, at_kink, d, what) or at_kink
     if pc.verdict is Verdict.DISAGREE:
         # the real-arithmetic witness excludes the claim too; report the sharper estimate
         return p.with_judgement(dataclasses.replace(p.judgement, verdict=Verdict.DISAGREE))
@@ -216,10 +228,33 @@ def _off_the_kink(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe | N
         if est.has(Flag.FLAT) and (est.has(Flag.GRID) or p.estimate.has(Flag.GRID)):
             continue  # a coarse loss: flat at small steps says nothing
         # (flat off any grid: f is constant on this side of the kink, its slope 0)
-        smooth = _make(ctx, p.support, p.weights, est)
+        smooth = _make(ctx, p.support, p.weights, _wider_side(ctx, d, est, p, what))
         if smooth.verdict is not Verdict.INCONCLUSIVE:
             return smooth
     return None
+
+
+def _wider_side(ctx: Context, d: FloatArray, est: Estimate, p: Probe, what: str) -> Estimate:
+    """A slope measured at the tiny steps that stay off a nearby kink pays in rounding; on the
+    side away from the kink, one-sided differences at the full step see the same smooth piece
+    (relu at −1e-9 is flat all the way down). Used only when the tiny-step slope tells the two
+    one-sided slopes of the kink apart, and only the side that matches it: the other side
+    crosses the kink."""
+    slopes = p.judgement.slopes
+    if slopes is None or tuning.K_ERROR * est.error >= abs(slopes[1] - slopes[0]) / 4:
+        return est
+    best = est
+    for side in (-1, 1):
+        try:
+            other = one_sided(
+                ctx.ev, ctx.x, d, side=side, f0=ctx.f0, prec=ctx.prec, h=p.estimate.step, what=what
+            )
+        except ProbeError:
+            continue
+        close = abs(other.value - est.value) <= tuning.K_ERROR * est.error + other.error
+        if close and other.error < best.error:
+            best = dataclasses.replace(other, flags=est.flags, noise=est.noise)
+    return best
 
 
 def _unflatten(ctx: Context, p: Probe, d: FloatArray, what: str) -> Probe:

@@ -29,6 +29,7 @@ class EntryCheck:
     bound: float
     verdict: Verdict
     note: str = ""
+    precision: float = 0.0  # the relative precision reached: the allowed band over the entry
 
 
 @dataclass
@@ -54,9 +55,14 @@ class GradientReport:
         loss_digits: where the loss loses digits to cancellation at ``x``: about how many it
             keeps (and the claimed gradient was held to that accuracy); else None.
         unchecked: entries at suspected kinks that could not be checked one by one.
-        unresolved: entries that agreeing probes could not resolve to 1 % each (a float32
-            loss over many entries); ``resolution``: the relative error the worst of them
-            could still carry.
+        unresolved: entries that could not be resolved to 1 % of themselves (each entry is
+            judged on its own scale) and whose possible error is not negligible (below 1e-10
+            of the largest entry); ``resolution``: the relative error the worst of them could
+            still carry.
+        negligible: entries not resolved on their own scale, whose possible error is below
+            1e-10 of the gradient's largest entry (they do not block a pass; shown in the
+            report).
+        smallest_resolved: the smallest |claimed| entry resolved on its own scale.
     """
 
     status: Status
@@ -78,6 +84,8 @@ class GradientReport:
     unchecked: int = 0
     unresolved: int = 0
     resolution: float = 0.0
+    negligible: int = 0
+    smallest_resolved: float = 0.0
 
     def __bool__(self) -> bool:
         return self.status == "pass"
@@ -101,6 +109,17 @@ class GradientReport:
                 f"  accuracy:  the loss keeps about {self.loss_digits:.0f} digits at x "
                 "(cancellation); the claimed gradient agrees to that accuracy"
             )
+        if self.negligible:
+            lines.append(
+                f"  tiny:      {self.negligible} entries below the loss's resolution (their "
+                "possible error is under 1e-10 of the largest entry); not resolved on their own "
+                "scale"
+                + (
+                    f", the smallest resolved entry is {self.smallest_resolved:.3g}"
+                    if self.smallest_resolved
+                    else ""
+                )
+            )
         if self.kinks:
             shown = ", ".join(map(str, self.kinks[:5]))
             more = f" and {len(self.kinks) - 5} more" if len(self.kinks) > 5 else ""
@@ -110,12 +129,13 @@ class GradientReport:
         if self.entries:
             lines.append(
                 f"  {'index':<16}{'claimed':>17}{'numeric':>17}{'|difference|':>14}"
-                f"{'allowed':>11}  verdict"
+                f"{'allowed':>11}{'rel. prec.':>11}  verdict"
             )
             for e in self.entries:
                 diff = abs(e.claimed - e.numeric)
                 lines.append(
                     f"  {e.index!s:<16}{e.claimed:>17.10g}{e.numeric:>17.10g}{diff:>14.3g}"
-                    f"{e.bound:>11.3g}  {e.verdict.value}{' — ' + e.note if e.note else ''}"
+                    f"{e.bound:>11.3g}{e.precision:>11.2g}  "
+                    f"{e.verdict.value}{' — ' + e.note if e.note else ''}"
                 )
         return "\n".join(lines)

@@ -27,11 +27,20 @@ from . import tuning
 from .context import Context, random_v, spot_entries
 from .engines import Engine, Estimate
 from .probe import Probe, evaluate_probe, judge_probe
+from .resolution import (
+    Resolution,
+    absolute_floor,
+    entry_bounds,
+    equalised_v,
+    resolution,
+    surely_resolved,
+)
 from .verdict import Verdict
 
 __all__ = ["SearchResult", "entrywise", "search_probes"]
 
 IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
 _NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros(0)  # weights not kept (an agreeing full probe)
 
 
@@ -49,9 +58,12 @@ class SearchResult:
         suspects: how many entries were suspected kinks (exact zeros and ties).
         spots: single entries drawn at random for the report and the diagnosis; at large
             sizes a float32 loss cannot resolve one entry, so only their disagreement counts.
-        unresolved: entries the agreeing probes could not certify to ``ENTRY_RESOLUTION``
-            (an error that large in that one entry alone could have gone unseen).
+        unresolved: entries the agreeing probes could not certify to ``ENTRY_RESOLUTION`` of
+            themselves, and not negligible (see :mod:`nnderiv.check.resolution`).
         resolution: the relative error the worst-certified entry could still carry.
+        negligible: entries not resolved on their own scale but below ``NEGLIGIBLE`` of the
+            largest entry.
+        smallest_resolved: the smallest |claimed| entry resolved on its own scale.
         ties: groups of tied entries moved together (joint subgradient checks).
     """
 
@@ -66,6 +78,8 @@ class SearchResult:
     unresolved: int = 0
     resolution: float = 0.0
     ties: list[Probe] = field(default_factory=list)
+    negligible: int = 0
+    smallest_resolved: float = 0.0
 
 
 def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
@@ -133,7 +147,7 @@ def localise_by_ratio(
     for i in closest:
         k = int(support[i])
         leaf = evaluate_probe(ctx, engine, np.array([k]), np.ones(1), f"entry {ctx.index(k)}")
-        if leaf.verdict is not Verdict.AGREE:
+        if leaf.verdict not in (Verdict.AGREE, Verdict.UNRESOLVED):
             return leaf
     return None
 
@@ -299,59 +313,60 @@ def search_probes(
     count = 0 if loc.clean else (tuning.SPOT_CHECKS_FAIL if loc.leaves else tuning.SPOT_CHECKS)
     spots = entrywise(ctx, loc.engine, spot_entries(ctx, rng, count, extra if count else [], found))
     agreeing = [p for p in randoms if p.verdict is Verdict.AGREE]
-    unresolved, worst = 0, 0.0
-    if not loc.leaves and not _surely_resolved(ctx, agreeing):
+    res = Resolution()
+    leaves, engine = loc.leaves, loc.engine
+    if not leaves and not surely_resolved(ctx, agreeing):
         bounds = entry_bounds(ctx, agreeing)
-        unresolved = int(np.sum(bounds > tuning.ENTRY_RESOLUTION))
-        worst = float(np.max(bounds)) if bounds.size else 0.0
+        res = resolution(ctx, bounds)
+        if res.count:
+            # entries many decades below the others: equalised probes of their own
+            eq, found_eq = _equalised(ctx, engine, rng, bounds, max_bad)
+            randoms = randoms + eq.randoms
+            leaves, engine = found_eq.leaves, found_eq.engine
+            if not leaves:
+                bounds = np.minimum(bounds, entry_bounds(ctx, eq.agreeing))
+                res = resolution(ctx, bounds)
     return SearchResult(
-        loc.leaves,
+        leaves,
         randoms,
-        loc.engine,
+        engine,
         kinked,
         loc.clean,
         spots=spots,
-        unresolved=unresolved,
-        resolution=worst,
+        unresolved=res.count,
+        resolution=res.worst,
+        negligible=res.negligible,
+        smallest_resolved=res.smallest,
     )
 
 
-def _surely_resolved(ctx: Context, agreeing: list[Probe]) -> bool:
-    """Every entry resolved to ENTRY_RESOLUTION, shown from scalars alone: an agreeing probe
-    over every entry gives each entry at least the weight ``0.5 s_min / 2`` (a weight is
-    damped at most by half unless its term exceeds the damping size), and each entry is
-    judged on at least the gradient's rms. When some term exceeds the damping size, or a
-    probe kept its weights, :func:`entry_bounds` decides entry by entry instead."""
-    full = [p.allowed for p in agreeing if p.weights.size == 0]
-    if not full or len(full) < len(agreeing):
-        return False
-    w_min = 0.25 * float(ctx.scale.min())
-    if ctx.damp > 0 and float(np.max(np.abs(ctx.g) * ctx.scale)) > ctx.damp:
-        return False
-    return min(full) <= tuning.ENTRY_RESOLUTION * ctx.gscale * w_min
+@dataclass(frozen=True)
+class _Equalised:
+    randoms: list[Probe]
+    agreeing: list[Probe]
 
 
-def entry_bounds(ctx: Context, agreeing: list[Probe]) -> npt.NDArray[np.float64]:
-    """For each entry, the relative error it alone could carry and still let every agreeing
-    probe agree: ``allowed / (|g_k| ∨ rms g) |w_k|``, the best over the probes (inf when no
-    probe covered it). A float32 loss's noise limits this, not the size of the probe."""
-    out = np.full(ctx.size, np.inf)
-    size = np.maximum(np.abs(ctx.g), ctx.gscale)
-    full = [p.allowed for p in agreeing if p.weights.size == 0]
-    if full:  # agreeing probes over every entry, which kept no weights: the smallest |w_k|
-        w = 0.5 * ctx.scale
-        if ctx.damp > 0:
-            w /= 1.0 + np.abs(ctx.g) * ctx.scale / ctx.damp
-        with np.errstate(divide="ignore"):
-            out = np.where(size * w > 0, min(full) / (size * w), np.inf)
-    for p in agreeing:
-        if p.weights.size == 0:
-            continue
-        scale = size[p.support] * np.abs(p.weights)
-        with np.errstate(divide="ignore"):
-            bound = np.where(scale > 0, p.allowed / scale, np.inf)
-        out[p.support] = np.minimum(out[p.support], bound)
-    return out
+def _equalised(
+    ctx: Context, engine: Engine, rng: np.random.Generator, bounds: FloatArray, max_bad: int
+) -> tuple[_Equalised, _Localised]:
+    """Probes over the unresolved entries whose terms all have the same size: an error of 1 %
+    in any one of them is then 1 % of a term, whatever its size against the other entries."""
+    g = np.abs(ctx.g)
+    floor = absolute_floor(ctx) + ctx.eps_g**tuning.CLAIMED_REL_POWER * g
+    resolved = (bounds <= tuning.ENTRY_RESOLUTION * g) | (bounds <= floor)
+    support = np.flatnonzero(~resolved & (bounds > tuning.NEGLIGIBLE * float(np.max(g))))
+    out: list[Probe] = []
+    bad: Probe | None = None
+    for t in range(tuning.EQUALISED_PROBES):
+        v = equalised_v(ctx, rng, support)
+        p = evaluate_probe(ctx, engine, support, v, f"equalised probe {t + 1} over small entries")
+        out.append(p)
+        if p.verdict is Verdict.DISAGREE:
+            bad = p
+            break
+    loc = _localise_all(ctx, engine, rng, bad, support, max_bad)
+    agreeing = [p for p in out if p.verdict is Verdict.AGREE]
+    return _Equalised(out, agreeing), loc
 
 
 def _kinked_search(

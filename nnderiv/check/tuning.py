@@ -35,6 +35,11 @@ ZERO_FRACTION = 0.1
 CLAIMED_REL_POWER = 0.75
 # plus an absolute 16 ε of a typical O(1) term, per unit of probe weight
 CLAIMED_ABS_ULPS = 16.0
+# over a probe of at least RANDOM_SIGN_MIN entries with random signs, those per-entry floors add
+# up like a random walk: within HOEFFDING root-sum-squares except with probability
+# 2·exp(−HOEFFDING²/2) ≈ 3e-8 (Hoeffding's inequality), not linearly
+HOEFFDING = 6.0
+RANDOM_SIGN_MIN = 16
 
 # --- steps -----------------------------------------------------------------------------------
 # the rounding part of a central estimate is ROUNDING_GAIN · σ / h for a noise σ of f: the
@@ -87,6 +92,13 @@ NOISY_ULPS = 64.0
 # for a pass; a float32 loss over many entries may not resolve one entry that finely, and
 # then the check is inconclusive and says how finely it did resolve them
 ENTRY_RESOLUTION = 1e-2
+# an entry that cannot be resolved on its own scale is *negligible* (it does not make the check
+# inconclusive) when its possible error is below this fraction of the gradient's largest entry:
+# a float64 gradient step cannot tell an error that small from the largest entry's rounding
+# (ε^(3/4) = 1.8e-12 relative) by more than a factor 100
+NEGLIGIBLE = 1e-10
+# entries left unresolved by the random probes get this many equalised probes of their own
+EQUALISED_PROBES = 2
 ENTRYWISE_MAX = 256  # x.size up to which strategy="auto" checks entry by entry
 RANDOM_PROBES = 3  # random signed probes over all entries (large x)
 MAX_KINK_LEAVES = 8  # bisections that may end on a kink before localisation stops

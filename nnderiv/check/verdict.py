@@ -29,6 +29,9 @@ class Verdict(enum.StrEnum):
     DISAGREE = "disagree"
     INCONCLUSIVE = "inconclusive"
     SUBGRADIENT = "subgradient"  # at a kink, the claimed value lies between the one-sided slopes
+    # one entry within the band, but the band is wider than PRECISE of the entry itself: the
+    # loss cannot resolve it (an entry 1e-13 of the largest, through central differences)
+    UNRESOLVED = "unresolved"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,16 @@ class Judgement:
     ref: float
     verdict: Verdict
     slopes: tuple[float, float] | None = None
+    own: bool = False  # judged on its own scale (one entry), not the gradient's
+
+    @property
+    def precision(self) -> float:
+        """The relative precision reached: the allowed band against the larger of the claimed
+        and the numeric value (inf when both are 0 and the band is not)."""
+        size = max(abs(self.claimed), abs(self.value))
+        if size > 0:
+            return self.allowed / size
+        return 0.0 if self.allowed == 0 else math.inf
 
     @property
     def gap(self) -> float:
@@ -72,7 +85,14 @@ class Judgement:
 
 
 def judge(
-    claimed: float, value: float, error: float, floor: float, ref: float, *, zero: float = 0.0
+    claimed: float,
+    value: float,
+    error: float,
+    floor: float,
+    ref: float,
+    *,
+    zero: float = 0.0,
+    own: bool = False,
 ) -> Judgement:
     """Decide one probe of a smooth function.
 
@@ -82,7 +102,15 @@ def judge(
       floor of the claimed value) — so an error of 0.3 % is never passed; or, for a derivative
       that is zero at the loss's resolution, ``K·error`` below ``zero`` (a tenth of the
       change of √ε·|f| over a full-scale step);
+    * ``unresolved`` (one entry): within the band, precise on the gradient's scale but not
+      on the entry's own;
     * otherwise ``inconclusive``: the estimate is too rough to tell.
+
+    ``own=True`` (one entry): agreement needs the precision on the entry's *own* scale,
+    ``max(|claimed|, |value|)``, not the gradient's: an entry 1e-13 of the largest is either
+    resolved to ``PRECISE`` of itself (or to the claimed value's rounding floor) or not agreed
+    with (a claimed 0 agrees with a numeric value that is zero at the loss's resolution,
+    ``zero``); ``ref`` still bounds how rough an estimate may be to exclude a claim.
     """
     gap = abs(claimed - value)
     verdict: Verdict
@@ -90,13 +118,29 @@ def judge(
         # agreement needs a precise estimate: relative to the scale, or — for an entry that is
         # ~0 on the scale of the claimed gradient's own rounding — as small as that floor. A
         # rough estimate that happens to equal the claim (0 = 0 on a coarse loss) is no proof.
-        precise = tuning.K_ERROR * error <= max(tuning.PRECISE * ref, floor, zero)
-        verdict = Verdict.AGREE if precise else Verdict.INCONCLUSIVE
+        if own:
+            # one entry: resolved relative to itself; or, for a claimed 0 (up to its rounding),
+            # a numeric value that is zero at the loss's resolution
+            scale = max(abs(claimed), abs(value))
+            zero = zero if abs(claimed) <= floor else 0.0
+        else:
+            scale = ref
+        precise = tuning.K_ERROR * error <= max(tuning.PRECISE * scale, floor, zero)
+        coarse = tuning.K_ERROR * error <= tuning.PRECISE * ref  # precise on the gradient's scale
+        if precise or (
+            own and coarse and tuning.K_ERROR * error + floor <= tuning.ENTRY_RESOLUTION * scale
+        ):
+            # (or, on its own scale, resolved to ENTRY_RESOLUTION: an error of 1 % would show)
+            verdict = Verdict.AGREE
+        elif own and coarse:
+            verdict = Verdict.UNRESOLVED  # precise on the gradient's scale, not on its own
+        else:
+            verdict = Verdict.INCONCLUSIVE
     elif error <= tuning.RELIABLE * ref:
         verdict = Verdict.DISAGREE
     else:
         verdict = Verdict.INCONCLUSIVE
-    return Judgement(claimed, value, error, floor, ref, verdict)
+    return Judgement(claimed, value, error, floor, ref, verdict, own=own)
 
 
 def judge_kink(j: Judgement, sides: tuple[tuple[float, float], tuple[float, float]]) -> Judgement:
