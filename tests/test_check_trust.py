@@ -339,10 +339,15 @@ def test_full_weight_to_both_tied_maxima_fails_and_a_split_passes() -> None:
 def test_without_the_joint_tie_probes_full_weight_would_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(api, "tie_groups", lambda x, limit: [])
     x = np.array([1.0, 3.0, 3.0, -2.0])
-    report = check_gradient(lambda v: float(np.max(v)), lambda v: (v == v.max()) * 1.0, x)
-    assert report.status == "pass"
+
+    def run() -> str:
+        return check_gradient(lambda v: float(np.max(v)), lambda v: (v == v.max()) * 1.0, x).status
+
+    monkeypatch.setattr(api, "tie_groups", lambda x, limit: [])
+    assert run() == "fail"  # the joint kink probes (issue 9) catch it alone
+    monkeypatch.setattr(api, "joint_kink_probes", lambda ctx, rng, singles: [])
+    assert run() == "pass"  # with neither, each entry alone lies between its slopes
 
 
 # --- flat and coarse losses: an estimate that merely coincides with the claim is no proof ------

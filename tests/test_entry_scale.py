@@ -144,3 +144,63 @@ def test_a_large_softmax_with_saturated_entries_is_resolved_by_equalised_probes(
     report = check_gradient(fun, wrong, Z)
     assert report.status == "fail", str(report)
     assert report.worst_index == tuple(int(i) for i in idx), str(report)
+
+
+# --- kinks judged jointly -------------------------------------------------------------------
+
+A_LIN = np.array([1.0, 2.0, 0.0, -1.0])
+B_LIN = np.array([0.0, 1.0, 1.0, 1.0])
+X_LIN = np.array([1.0, 1.0, 0.0, 1.0])  # a·x = b·x = 2: a non-separable kink
+
+
+def _max_linear(x: Array) -> Any:
+    return max(float(A_LIN @ x), float(B_LIN @ x)) + 0.05 * float(x @ x)
+
+
+@pytest.mark.parametrize(
+    ("claim", "valid"),
+    [
+        (0.5 * (A_LIN + B_LIN), True),
+        (A_LIN, True),
+        (0.2 * A_LIN + 0.8 * B_LIN, True),
+        (A_LIN + B_LIN, False),  # full weight to both pieces
+        (0.5 * (A_LIN + B_LIN) + 0.3 * np.array([1.0, -1.0, 0.0, 0.0]), False),  # off the hull
+    ],
+)
+def test_max_of_linear_pieces_at_their_tie_is_judged_jointly(claim: Array, valid: bool) -> None:
+    report = check_gradient(_max_linear, lambda x: claim + 0.1 * x, X_LIN)
+    assert report.status == ("pass" if valid else "fail"), str(report)
+
+
+def _norm_at_zero(x: Array) -> Any:
+    c = np.array([0.3, 0.4, 0.0])
+    return float(np.sqrt(x @ x) + 0.5 * (x - c) @ (x - c))
+
+
+@pytest.mark.parametrize(
+    ("u", "valid"),
+    [
+        (np.zeros(3), True),
+        (0.9 * np.array([0.6, 0.8, 0.0]), True),
+        (np.array([0.6, 0.8, 0.0]), True),
+        (1.2 * np.array([0.6, 0.8, 0.0]), False),  # norm 1.2: each entry in [−1, 1], not jointly
+        (np.array([1.0, 1.0, 0.0]), False),
+    ],
+)
+def test_a_norm_at_zero_needs_a_subgradient_in_the_unit_ball(u: Array, valid: bool) -> None:
+    c = np.array([0.3, 0.4, 0.0])
+    report = check_gradient(_norm_at_zero, lambda x: u + x - c, np.zeros(3))
+    assert report.status == ("pass" if valid else "fail"), str(report)
+
+
+def test_a_convex_and_a_concave_kink_are_not_judged_together() -> None:
+    """2 relu(x₁) − 1.5 relu(x₃) at 0: (0, 0) is a valid subgradient whose slope along
+    (1, −1) is not between the one-sided ones (the sum is not regular); never a fail."""
+    w = np.array([1.4, 2.0, -0.3, -1.5, 1.7])
+    x = np.array([0.5, 0.0, -0.7, 0.0, 1.1])
+
+    def fun(v: Array) -> Any:
+        return float(w @ np.maximum(v, 0.0) + 0.5 * v @ v)
+
+    report = check_gradient(fun, lambda v: w * (v > 0) + v, x)
+    assert report.status == "pass", str(report)

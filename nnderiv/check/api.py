@@ -20,6 +20,7 @@ from .context import ComplexStepBroken, Context, Fallback, make_context
 from .diagnose import diagnose
 from .engines import Engine, Flag
 from .evaluate import Evaluator, measure_precision, to_scalar
+from .joint import joint_kink_probes
 from .probe import Probe
 from .report import EntryCheck, GradientReport, Status
 from .resolution import Resolution
@@ -160,7 +161,9 @@ def _run(
     )
     if use_entrywise:
         ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS))
-        result = SearchResult(entrywise(ctx, engine, range(ctx.size)), engine=engine, ties=ties)
+        singles = entrywise(ctx, engine, range(ctx.size))
+        joint = joint_kink_probes(ctx, rng, singles)
+        result = SearchResult(singles, engine=engine, ties=ties, joint=joint)
     else:
         first = confirmation.first if confirmation else None
         result = search_probes(ctx, engine, rng, opts.max_bad, first)
@@ -218,20 +221,27 @@ def _report(
     bad = [p for p in singles if p.verdict is Verdict.DISAGREE]
     bad_random = [r for r in randoms if r.verdict is Verdict.DISAGREE]
     bad_ties = [t for t in result.ties if t.verdict is Verdict.DISAGREE]
+    bad_joint = [t for t in result.joint if t.verdict is Verdict.DISAGREE]
     # a spot check too rough to decide is no evidence either way: the probes decide; a group
     # of tied entries leaves a doubt only at a kink (elsewhere the single entries settle it)
     unsure = [p for p in result.singles + randoms if p.verdict is Verdict.INCONCLUSIVE] + [
-        t for t in result.ties if t.verdict is Verdict.INCONCLUSIVE and t.estimate.has(Flag.KINK)
+        t
+        for t in result.ties + result.joint
+        if t.verdict is Verdict.INCONCLUSIVE and t.estimate.has(Flag.KINK)
     ]
     kinks = [ctx.index(int(p.support[0])) for p in singles if p.verdict is Verdict.SUBGRADIENT]
     res = _resolution(ctx, result)
     reason = diagnosis = ""
     status: Status
-    if bad or bad_random or bad_ties:
+    if bad or bad_random or bad_ties or bad_joint:
         status = "fail"
         diagnosis = diagnose(ctx, singles) if bad or bad_random else ""
         if bad_ties:
             diagnosis = _tie_diagnosis(ctx, bad_ties[0]) + ("; " + diagnosis if diagnosis else "")
+        elif bad_joint:
+            diagnosis = _joint_diagnosis(ctx, bad_joint[0]) + (
+                "; " + diagnosis if diagnosis else ""
+            )
         elif not bad:
             diagnosis = (
                 "random probes disagree but no single entry could be singled out: many small "
@@ -324,6 +334,18 @@ def _tie_diagnosis(ctx: Context, p: Probe) -> str:
     )
 
 
+def _joint_diagnosis(ctx: Context, p: Probe) -> str:
+    shown = ", ".join(str(ctx.index(int(k))) for k in p.support[:4])
+    more = ", …" if p.support.size > 4 else ""
+    j = p.judgement
+    slopes = f"between {j.slopes[0]:.6g} and {j.slopes[1]:.6g}" if j.slopes else f"{j.value:.6g}"
+    return (
+        f"each entry at the kinks {shown}{more} lies between its own one-sided slopes, but the "
+        f"claimed vector is no subgradient jointly: along a combination of them the loss "
+        f"changes at a rate {slopes}, the claimed gradient says {j.claimed:.6g}"
+    )
+
+
 def _reason(ctx: Context, unsure: list[Probe], result: SearchResult, res: Resolution) -> str:
     parts = []
     if unsure:
@@ -332,6 +354,8 @@ def _reason(ctx: Context, unsure: list[Probe], result: SearchResult, res: Resolu
             where = f"entry {ctx.index(int(worst.support[0]))}"
         elif any(worst is t for t in result.ties):
             where = f"the {worst.support.size} tied entries moved together"
+        elif any(worst is t for t in result.joint):
+            where = f"a combination of the {worst.support.size} kinked entries"
         else:
             where = "a random probe"
         parts.append(

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from . import tuning
 from .context import Context, random_v, spot_entries
 from .engines import Engine, Estimate
+from .joint import joint_kink_probes
 from .probe import Probe, evaluate_probe, judge_probe
 from .resolution import (
     Resolution,
@@ -64,6 +65,7 @@ class SearchResult:
         negligible: entries not resolved on their own scale but below ``NEGLIGIBLE`` of the
             largest entry.
         smallest_resolved: the smallest |claimed| entry resolved on its own scale.
+        joint: probes along combinations of the kinked entries (kinks judged jointly).
         ties: groups of tied entries moved together (joint subgradient checks).
     """
 
@@ -80,6 +82,7 @@ class SearchResult:
     ties: list[Probe] = field(default_factory=list)
     negligible: int = 0
     smallest_resolved: float = 0.0
+    joint: list[Probe] = field(default_factory=list)
 
 
 def entrywise(ctx: Context, engine: Engine, entries: Sequence[int] | IntArray) -> list[Probe]:
@@ -404,6 +407,7 @@ def _kinked_search(
         )
     singles = leaves + entrywise(ctx, engine, kinked_entries)
     ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS))
+    joint = joint_kink_probes(ctx, rng, singles)
     return SearchResult(
-        singles, randoms + more, engine, True, clean, 0, int(suspect.sum()), ties=ties
+        singles, randoms + more, engine, True, clean, 0, int(suspect.sum()), ties=ties, joint=joint
     )

@@ -113,3 +113,8 @@ SPOT_CHECKS_FAIL = 4  # single entries for the diagnosis when the wrong ones are
 RATIO_MIN_SUPPORT = 8  # above this many entries, try localising one wrong entry by ratio
 RATIO_CANDIDATES = 2  # entries whose weight ratio comes closest, checked one by one
 TIE_GROUPS = 16  # groups of tied entries probed jointly (the largest first)
+# kinks judged jointly: directions ±g and this many random ones over the entries whose single
+# probes found a kink (at most JOINT_KINK_MAX of them): a vector can be a subgradient entry by
+# entry and not jointly (‖x‖₂ at 0, max of linear pieces)
+JOINT_KINK_RANDOM = 2
+JOINT_KINK_MAX = 4096
