@@ -204,3 +204,70 @@ def test_a_convex_and_a_concave_kink_are_not_judged_together() -> None:
 
     report = check_gradient(fun, lambda v: w * (v > 0) + v, x)
     assert report.status == "pass", str(report)
+
+
+# --- steps that find the function's own scale -----------------------------------------------
+
+
+def _spd(eigenvalues: Array, seed: int) -> Array:
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(eigenvalues.size,) * 2))
+    return (q * eigenvalues) @ q.T
+
+
+def _logdet(A: Array) -> Any:
+    return np.linalg.slogdet(A)[1]  # log |det|: not analytic, so central differences decide
+
+
+@pytest.mark.parametrize(
+    "eigenvalues",
+    [np.array([1e-6, 1e-4, 1e-2, 0.5, 1.0]), np.array([1e-9, 1e-3, 1.0, 2.0])],
+    ids=["cond 1e6", "cond 2e9"],
+)
+def test_a_near_singular_log_determinant_is_decided(eigenvalues: Array) -> None:
+    """The smallest eigenvalue is far below the entries: steps relative to |x| straddle the
+    log |det| singularity, where the stencil looks like noise. The steps shrink to the
+    function's own scale, and the correct gradient passes while a 1 % error fails."""
+    A = _spd(eigenvalues, 4)
+    grad = lambda M: np.linalg.inv(M).T  # noqa: E731
+    assert check_gradient(_logdet, grad, A).status == "pass"
+    big = np.unravel_index(int(np.argmax(np.abs(grad(A)))), A.shape)
+
+    def wrong(M: Array) -> Array:
+        out = grad(M)
+        out[big] *= 1.01
+        return out
+
+    report = check_gradient(_logdet, wrong, A)
+    assert report.status == "fail", str(report)
+
+
+X_TINY = np.array([1.0e-12, 3.0e-12, 2.5e-12, 7.0e-13])
+
+
+def _tanh_sharp(x: Array) -> Any:
+    return np.sum(np.tanh(1e12 * x))
+
+
+def _tanh_sharp_grad(x: Array) -> Array:
+    return 1e12 * (1.0 - np.tanh(1e12 * x) ** 2)
+
+
+def test_a_feature_at_the_scale_of_x_itself_is_resolved() -> None:
+    """tanh(1e12 x) at x ≈ 1e-12: the first steps see a jump; the noise probe at spacings 256²
+    and 256³ smaller finds f smooth there, and the step starts at that scale."""
+    assert check_gradient(_tanh_sharp, _tanh_sharp_grad, X_TINY).status == "pass"
+    report = check_gradient(_tanh_sharp, _planted(_tanh_sharp_grad, 0, lambda v: v * 1.01), X_TINY)
+    assert report.status == "fail", str(report)
+    assert report.worst_index == (0,)
+
+
+@pytest.mark.parametrize("x0", [-1e-9, 1e-9])
+def test_points_a_billionth_from_a_kink_are_decided(x0: float) -> None:
+    x = np.array([x0, 0.7, -0.4])
+
+    def fun(v: Array) -> Any:
+        return float(np.sum(np.abs(v)) + 0.5 * v @ v)
+
+    right = lambda v: np.sign(v) + v  # noqa: E731
+    assert check_gradient(fun, right, x).status == "pass"
+    assert check_gradient(fun, lambda v: right(v) * np.array([-1.0, 1.0, 1.0]), x).status == "fail"

@@ -35,6 +35,7 @@ from .evaluate import Evaluator, Precision
 from .noise import (
     binary_grid,
     fourth_difference_noise,
+    noise_and_span,
     noise_probe,
     one_sided_noise,
     quantum,
@@ -187,10 +188,15 @@ def central(
     sup = _support(x, d)
 
     floor = 0.0
+    cap: list[
+        float
+    ] = []  # the noise measured at tiny spacings, once stencil "noise" proved truncation
 
     def run(t: float) -> Estimate:
         known = step.samples if t == step.size else {}
-        est = _central_richardson(ev, x, d, f0, t, prec, sup, coarse=coarse, known=known)
+        est = _central_richardson(
+            ev, x, d, f0, t, prec, sup, coarse=coarse, known=known, cap=cap[0] if cap else None
+        )
         return _with_noise(est, floor)
 
     first = run(step.size)
@@ -198,18 +204,57 @@ def central(
         # The stencils say f is noisy. Measure the noise again at tiny steps, where f is
         # linear and only noise remains: a stencil can underestimate it by chance, and
         # near a singularity (log a at a ≈ step) the stencils see truncation, not noise.
-        probed = noise_probe(ev, x, d, f0, first.step / 256.0)
-        if 0.0 < 8.0 * probed < first.noise:
+        # A feature far below the step (tanh(1e12 x) at x ≈ 1e-12) looks like noise at every
+        # spacing above its own scale: the spacing shrinks by 256 up to three times, and once
+        # the "noise" collapses there it was truncation all along.
+        found: tuple[float, float] | None = None  # (noise, spacing) where the "noise" collapsed
+        first_probe = 0.0
+        # deeper levels only where the stencil looks like a feature, not like rounding: equal
+        # differences at every step (a jump), or one-sided slopes far apart (a log |·| valley
+        # straddled by the step) — rounding noise rarely mimics either
+        levels = tuning.NOISE_PROBE_LEVELS if _feature_like(first) else 1
+        for level in range(1, levels + 1):
+            spacing = first.step / 256.0**level
+            probed, span = noise_and_span(ev, x, d, f0, spacing)
+            first_probe = probed if level == 1 else first_probe
+            # below the first level, only where f visibly moves smoothly: the rounding of a
+            # cancelling loss also quietens at tiny spacings, where it is piecewise flat. Each
+            # deeper level must quieten again 8-fold: the last that did is f's own noise
+            before = found[0] if found is not None else first.noise
+            if 0.0 < 8.0 * probed < before and (
+                level == 1 or span >= tuning.SMOOTH_SIGNAL * probed
+            ):
+                found = (probed, spacing)
+            elif found is not None:
+                break
+        if found is not None:
+            probed, spacing = found
             floor = 2.0 * probed
-            first = _truncation_not_noise(first, max(floor, prec.eps * abs(f0)))
+            cap.append(max(floor, prec.eps * abs(f0)))
+            first = _truncation_not_noise(first, cap[0])
+            if spacing < first.step / 256.0:
+                # f was smooth at that spacing and not at 256 times it: start there
+                try:
+                    first = _truncation_not_noise(run(4.0 * spacing), cap[0])
+                except ProbeError:
+                    pass
         else:
-            floor = probed
+            floor = first_probe
             first = _with_noise(first, floor)
     best = first if coarse else _refine(run, first, can_grow=not step.shrunk, target=good_enough)
     if step.free and not coarse and best.error > good_enough * abs(best.value):
         best = _away_from_edge(ev, x, d, f0, prec, h0, step.free, best, what)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
+
+
+def _feature_like(est: Estimate) -> bool:
+    if est.has(Flag.SUBSTEP):
+        return True
+    if est.sides is None:
+        return False
+    (left, el), (right, er) = est.sides
+    return abs(right - left) > 0.5 * (el + er)
 
 
 def _away_from_edge(
@@ -260,17 +305,22 @@ def _refine(
     dominating: it grows (noisy or float32 losses), up to ``MAX_REL_STEP``. Two estimates at
     neighbouring steps must agree within their error estimates. When a smaller step disagrees
     with a larger one, the larger was outside the Taylor region: shrinking goes on from the
-    smaller. Any other disagreement means one estimate missed something: the error is widened
-    to cover both, never narrowed."""
-    best = first
+    smaller, until two neighbours agree — down to the function's own scale (``tanh(1e12 x)``
+    near 0, an eigenvalue gap of 1e-6), for up to ``SHRINK_ROUNDS`` rounds. Any other
+    disagreement means one estimate missed something: the error is widened to cover both,
+    never narrowed."""
+    best = current = first  # current: where the step is (past a hump it differs from best)
     direction = 0  # −1 shrinking, +1 growing: never both within one estimate
     unconfirmed = False  # best disagreed with the larger step before it
-    for _ in range(tuning.REFINE_ROUNDS):
+    humps = 0
+    for rounds in range(tuning.SHRINK_ROUNDS):
         rounding = best.error - best.truncation
         if not unconfirmed and (best.error <= target * abs(best.value) or best.error < 1e-300):
             break
+        if rounds >= tuning.REFINE_ROUNDS and not unconfirmed:
+            break  # past the usual rounds, only an estimate that has not converged shrinks on
         if (best.truncation >= rounding or unconfirmed) and direction <= 0:
-            trial_step, direction = best.step / tuning.REFINE_FACTOR, -1
+            trial_step, direction = current.step / tuning.REFINE_FACTOR, -1
         elif can_grow and direction >= 0 and best.step * tuning.GROW_FACTOR <= tuning.MAX_REL_STEP:
             trial_step, direction = best.step * tuning.GROW_FACTOR, 1
         else:
@@ -284,14 +334,20 @@ def _refine(
         gap = abs(trial.value - best.value)
         if gap > trial.error + best.error:
             if direction < 0:
-                best, unconfirmed = dataclasses.replace(trial, error=trial.error), True
+                best = current = dataclasses.replace(trial, error=trial.error)
+                unconfirmed = True
                 continue
             return dataclasses.replace(best, error=max(best.error, trial.error) + gap)
         if unconfirmed:
             best, unconfirmed = min((trial, best), key=lambda e: e.error), False
+            current = trial
             continue
         if trial.error < best.error:
-            best = trial
+            best = current = trial
+        elif direction < 0 and trial.truncation >= trial.error / 2 and humps < tuning.HUMPS:
+            # still truncation at the smaller step, and worse: a feature between the two
+            # scales (a log |det| valley the larger step straddled); look past it
+            current, humps = trial, humps + 1
         else:
             break
     if unconfirmed:  # the smallest step never met a neighbour it agreed with
@@ -329,6 +385,7 @@ def _central_richardson(
     sup: _Support,
     coarse: bool = False,
     known: dict[int, float] | None = None,
+    cap: float | None = None,
 ) -> Estimate:
     D = []
     known = known or {}
@@ -367,8 +424,13 @@ def _central_richardson(
     noise = max(base, fourth_difference_noise(values), quantum(values), grid)
     if coarse:
         noise = max(noise, smallest_gap(values))
+    excess = 0.0
+    if cap is not None and noise > cap:
+        # the noise of f is known (measured at tiny spacings): the stencil's larger 4th
+        # differences are a feature below this step — truncation, which shrinking cures
+        excess, noise = tuning.ROUNDING_GAIN * (noise - cap) / step, cap
     rounding = tuning.ROUNDING_GAIN * noise / step + (4.0 * prec.eps + 4.0 * rel_step) * abs(R2)
-    truncation = abs(R2 - R1)
+    truncation = abs(R2 - R1) + excess
     # in the Taylor region the raw differences converge like h²: (D0 − D1)/(D1 − D2) ≈ 4.
     # Far from 4, with differences above the rounding, the step is outside that region and
     # Richardson's own estimate means nothing: the last raw change bounds the error instead.
@@ -384,6 +446,13 @@ def _central_richardson(
         flags.add(Flag.GRID)
     if noise > tuning.NOISY_ULPS * base:
         flags.add(Flag.NOISY)
+        # differences f(x + t d) − f(x − t d) that do not shrink with t, all of one sign and far
+        # above the rounding: not noise but a jump-like feature inside the smallest step
+        deltas = [values[4 >> k] - values[-(4 >> k)] for k in range(3)]
+        if (all(v > 0 for v in deltas) or all(v < 0 for v in deltas)) and min(
+            map(abs, deltas)
+        ) >= 0.5 * max(map(abs, deltas)):
+            flags.add(Flag.SUBSTEP)
     # the same samples give both one-sided slopes for free: a kink shows as their disagreement.
     # Their rounding uses each side's own noise estimate, which a kink at x does not inflate.
     sides: Sides = tuple(  # type: ignore[assignment]

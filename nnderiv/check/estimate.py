@@ -40,6 +40,7 @@ class Flag(enum.Enum):
     ONE_SIDED = "f was non-finite on one side at every step: one-sided differences"
     KINK = "the one-sided slopes disagree: a kink"
     NOISY = "the loss's rounding noise is far above ε·|f| (cancellation)"
+    SUBSTEP = "f changes by the same amount at every step: a feature below the step's scale"
 
 
 @dataclass(frozen=True)

@@ -94,14 +94,22 @@ def fourth_difference_noise(v: dict[int, float]) -> float:
 
 
 def noise_probe(ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, delta: float) -> float:
+    """See :func:`noise_and_span`: the noise only."""
+    return noise_and_span(ev, x, d, f0, delta)[0]
+
+
+def noise_and_span(
+    ev: Evaluator, x: FloatArray, d: FloatArray, f0: float, delta: float
+) -> tuple[float, float]:
     """Noise of ``f`` from its 4th differences at a tiny spacing ``delta``: samples at
     ``x + j δ d`` for j = −3…3. Polynomials up to degree 3 cancel (so even the steep
     curvature next to a singularity does not count as noise); independent rounding errors of
-    size σ give each 4th difference a deviation of √70 σ."""
+    size σ give each 4th difference a deviation of √70 σ. Also returns the span
+    ``|f(x + 3δ d) − f(x − 3δ d)|``: how far f moved over the samples."""
     f = {0: f0}
     for j in (-3, -2, -1, 1, 2, 3):
         f[j] = ev(x + (j * delta) * d, fresh=True)
     if not all(math.isfinite(val) for val in f.values()):
-        return 0.0
+        return 0.0, 0.0
     fourths = [f[c - 2] - 4 * f[c - 1] + 6 * f[c] - 4 * f[c + 1] + f[c + 2] for c in (-1, 0, 1)]
-    return math.sqrt(sum(q * q for q in fourths) / 3) / math.sqrt(70.0)
+    return math.sqrt(sum(q * q for q in fourths) / 3) / math.sqrt(70.0), abs(f[3] - f[-3])

@@ -60,7 +60,16 @@ GROW_FACTOR = 4.0  # a step refined up (rounding dominates) grows by this factor
 # confirms complex step needs far less: CONFIRM_TARGET)
 REFINE_TARGET = 1e-9
 CONFIRM_TARGET = 1e-6
-REFINE_ROUNDS = 4  # at most this many refinements per estimate
+REFINE_ROUNDS = 4  # at most this many refinements per estimate …
+# … except while a shrinking step keeps disagreeing with the larger one before it (outside the
+# Taylor region): then up to this many, 8^16 ≈ 3e14 — from any start step down to the
+# function's own scale (tanh(1e12 x) at x ≈ 1e-12, an eigenvalue gap of 1e-6) or to the
+# resolution of x
+SHRINK_ROUNDS = 16
+# a shrinking step whose estimate gets worse while truncation still dominates has met a feature
+# between the two scales (a valley the larger step straddled): up to this many such steps are
+# looked past before the refinement stops
+HUMPS = 3
 # when rounding dominates the error estimate (float32 losses), the step may grow to this
 # fraction of the entry scale — and never into a region where f stopped being finite. Larger
 # steps leave the Taylor region of oscillating terms (sin(4x) at x ≈ 3) while Richardson's
@@ -83,6 +92,12 @@ GRAD_JITTER = 1e-8
 # at a kink found by central differences, the probe is repeated at steps this much smaller:
 # a point just off the kink (by 1e-9 of the scale and more) is differentiable and seen so
 OFF_KINK_FACTORS = (64.0, 4096.0, 4096.0**2)
+# a loss that looks noisy is re-measured at spacings 256, 256² and 256³ times below the step:
+# real rounding noise stays, a feature below the step scale (tanh(1e12 x)) resolves
+NOISE_PROBE_LEVELS = 3
+# below the first level, the collapse counts only where f moved over the samples by this many
+# times the noise measured there (a smooth curve, not the piecewise-flat rounding of a loss)
+SMOOTH_SIGNAL = 1000.0
 CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before giving up on it
 # a loss whose measured noise exceeds this many ε|f| was computed with cancellation
 NOISY_ULPS = 64.0
