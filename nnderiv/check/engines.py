@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable
@@ -36,7 +37,6 @@ from .noise import (
     binary_grid,
     fourth_difference_noise,
     noise_and_span,
-    noise_probe,
     one_sided_noise,
     quantum,
     smallest_gap,
@@ -234,10 +234,8 @@ def central(
             first = _truncation_not_noise(first, cap[0])
             if spacing < first.step / 256.0:
                 # f was smooth at that spacing and not at 256 times it: start there
-                try:
+                with contextlib.suppress(ProbeError):  # f non-finite there: keep the first
                     first = _truncation_not_noise(run(4.0 * spacing), cap[0])
-                except ProbeError:
-                    pass
         else:
             floor = first_probe
             first = _with_noise(first, floor)
