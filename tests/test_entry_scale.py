@@ -271,3 +271,28 @@ def test_points_a_billionth_from_a_kink_are_decided(x0: float) -> None:
     right = lambda v: np.sign(v) + v  # noqa: E731
     assert check_gradient(fun, right, x).status == "pass"
     assert check_gradient(fun, lambda v: right(v) * np.array([-1.0, 1.0, 1.0]), x).status == "fail"
+
+
+def _max3(x: Array) -> Any:
+    return max(float(x[0] ** 2), float(x[1]), float(1.0 - x[2]))
+
+
+@pytest.mark.parametrize(
+    ("claim", "valid"),
+    [
+        (np.array([2 / 3, 1 / 3, -1 / 3]), True),  # equal weights on (2,0,0), (0,1,0), (0,0,−1)
+        (np.array([2.0, 0.0, 0.0]), True),
+        (np.array([0.2, 0.5, -0.4]), True),
+        (np.array([1.0, 0.5, -0.5]), False),  # weights 0.5 each: they sum to 1.5
+    ],
+)
+def test_a_triple_tie_of_different_pieces_needs_weights_summing_to_one(
+    claim: Array, valid: bool
+) -> None:
+    """Each entry of (1, 0.5, −0.5) lies between its one-sided slopes, and ±g, random
+    combinations and the middles all agree; only the hull of the vertices (2,0,0), (0,1,0),
+    (0,0,−1) found along ±e_k shows the direction (0.5, 1, −1), where the loss rises at 1 and
+    the claim says 1.5."""
+    x = np.array([1.0, 1.0, 0.0])  # x0² = x1 = 1 − x2 = 1
+    report = check_gradient(_max3, lambda v: claim, x)
+    assert report.status == ("pass" if valid else "fail"), str(report)

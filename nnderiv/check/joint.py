@@ -19,9 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import ProbeError
 from . import tuning
 from .context import Context
-from .engines import Engine
+from .engines import Engine, one_sided
 from .probe import Probe, evaluate_probe
 from .verdict import Verdict
 
@@ -66,6 +67,11 @@ def joint_kink_probes(
         out += _probe_group(ctx, rng, support, bend, centre)
         if out and out[-1].verdict is Verdict.DISAGREE:
             break
+        extra = vertex_probe(ctx, support)
+        if extra is not None:
+            out.append(extra)
+            if extra.verdict is Verdict.DISAGREE:
+                break
     return out
 
 
@@ -108,3 +114,80 @@ def _probe_group(
         if p.verdict is Verdict.DISAGREE:
             break
     return out
+
+
+# --- the subdifferential's vertices -------------------------------------------------------------
+
+
+def _vertex(ctx: Context, support: npt.NDArray[np.intp], k: int, side: int) -> FloatArray | None:
+    """The gradient of the piece that is active along ``side · e_k`` from the kink, on
+    ``support``: ``f'(x; s_k e_k + η s_j e_j) − f'(x; s_k e_k) = η s_j p_j`` for each other
+    entry ``j`` (η small enough that the active piece does not change). None when ``f`` fails."""
+    base = np.zeros(ctx.x.shape)
+    flat = base.reshape(-1)
+    flat[k] = side * ctx.scale[k]
+
+    def slope(d: FloatArray) -> float:
+        return one_sided(ctx.ev, ctx.x, d, side=1, f0=ctx.f0, prec=ctx.prec, what="a vertex").value
+
+    try:
+        at = slope(base)
+        out = np.empty(support.size)
+        for i, j in enumerate(support):
+            j = int(j)
+            if j == k:
+                out[i] = side * at / ctx.scale[k]
+                continue
+            d = base.copy()
+            d.reshape(-1)[j] = tuning.VERTEX_ETA * ctx.scale[j]
+            out[i] = (slope(d) - at) / (tuning.VERTEX_ETA * ctx.scale[j])
+    except ProbeError:
+        return None
+    return out
+
+
+def _nearest_in_hull(g: FloatArray, vertices: FloatArray) -> FloatArray:
+    """The point of the convex hull of ``vertices`` (rows) nearest to ``g``: projected gradient
+    descent on the simplex of weights (a handful of vertices in a few dimensions)."""
+    count = vertices.shape[0]
+    lam = np.full(count, 1.0 / count)
+    gram = vertices @ vertices.T
+    lipschitz = float(np.linalg.norm(gram, 2)) or 1.0
+    target = vertices @ g
+    for _ in range(tuning.HULL_ITERATIONS):
+        lam = _onto_simplex(lam - (gram @ lam - target) / lipschitz)
+    out: FloatArray = vertices.T @ lam
+    return out
+
+
+def _onto_simplex(v: FloatArray) -> FloatArray:
+    u = np.sort(v)[::-1]
+    cum = np.cumsum(u) - 1.0
+    rho = int(np.nonzero(u - cum / np.arange(1, v.size + 1) > 0)[0][-1])
+    out: FloatArray = np.maximum(v - cum[rho] / (rho + 1), 0.0)
+    return out
+
+
+def vertex_probe(ctx: Context, support: npt.NDArray[np.intp]) -> Probe | None:
+    """The claimed vector against the hull of the subdifferential's vertices found along ±e_k:
+    when it lies outside, the probe along ``g − (nearest point of the hull)`` — the direction
+    in which a claim off the affine hull (weights of a max summing to 1.5) shows — judged by
+    central differences. None when the claim is inside the hull found, or too many entries."""
+    if not 2 <= support.size <= tuning.JOINT_VERTEX_MAX:
+        return None
+    found = [
+        v
+        for k in support
+        for side in (1, -1)
+        if (v := _vertex(ctx, support, int(k), side)) is not None
+    ]
+    if len(found) < 2:
+        return None
+    g = ctx.g[support]
+    gap = g - _nearest_in_hull(g, np.array(found))
+    if float(np.linalg.norm(gap)) <= tuning.HULL_SLACK * max(float(np.linalg.norm(g)), 1e-300):
+        return None
+    v = gap / ctx.scale[support]
+    v *= 1.0 / float(np.max(np.abs(v)))
+    what = f"the claim off the hull of the kink's vertices, over {support.size} entries"
+    return evaluate_probe(ctx, Engine.CENTRAL, support, v, what)

@@ -133,3 +133,10 @@ TIE_GROUPS = 16  # groups of tied entries probed jointly (the largest first)
 # entry and not jointly (‖x‖₂ at 0, max of linear pieces)
 JOINT_KINK_RANDOM = 2
 JOINT_KINK_MAX = 4096
+# … and, for up to JOINT_VERTEX_MAX kinked entries, the claim against the hull of the vertices
+# of the subdifferential found along ±e_k (each vertex: the active piece's gradient, from
+# one-sided slopes along e_k + η e_j): catches a max whose weights sum to 1.5
+JOINT_VERTEX_MAX = 8
+VERTEX_ETA = 1e-3
+HULL_ITERATIONS = 500
+HULL_SLACK = 1e-6
