@@ -296,3 +296,22 @@ def test_a_triple_tie_of_different_pieces_needs_weights_summing_to_one(
     x = np.array([1.0, 1.0, 0.0])  # x0² = x1 = 1 − x2 = 1
     report = check_gradient(_max3, lambda v: claim, x)
     assert report.status == ("pass" if valid else "fail"), str(report)
+
+
+def test_a_float64_gradient_of_float16_x_is_held_to_float64() -> None:
+    """x in float16, the loss and the claimed gradient in float64: the gradient's values are
+    not float16 numbers, so it was computed in float64 and a 1 % error fails (it used to be
+    judged at float16's rounding, ε^(3/4) = 0.6 %)."""
+    x = np.array([0.5, -1.25, 2.0, 0.75], dtype=np.float16)
+
+    def fun(v: Array) -> Any:
+        v = np.asarray(v, dtype=np.float64) if not np.iscomplexobj(v) else v
+        return np.sum(np.sin(v) * v)
+
+    def grad(v: Array) -> Array:
+        v = np.asarray(v, dtype=np.float64)
+        return np.sin(v) + v * np.cos(v)
+
+    assert check_gradient(fun, grad, x).status == "pass"
+    report = check_gradient(fun, _planted(grad, 1, lambda t: t * 1.01), x)
+    assert report.status == "fail", str(report)
