@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +40,7 @@ from .noise import (
     quantum,
     smallest_gap,
 )
+from .refine import feature_like, refine, truncation_not_noise, with_noise
 
 __all__ = [
     "Engine",
@@ -197,7 +197,7 @@ def central(
         est = _central_richardson(
             ev, x, d, f0, t, prec, sup, coarse=coarse, known=known, cap=cap[0] if cap else None
         )
-        return _with_noise(est, floor)
+        return with_noise(est, floor)
 
     first = run(step.size)
     if first.has(Flag.NOISY) and not coarse:
@@ -212,7 +212,7 @@ def central(
         # deeper levels only where the stencil looks like a feature, not like rounding: equal
         # differences at every step (a jump), or one-sided slopes far apart (a log |·| valley
         # straddled by the step) — rounding noise rarely mimics either
-        levels = tuning.NOISE_PROBE_LEVELS if _feature_like(first) else 1
+        levels = tuning.NOISE_PROBE_LEVELS if feature_like(first) else 1
         for level in range(1, levels + 1):
             spacing = first.step / 256.0**level
             probed, span = noise_and_span(ev, x, d, f0, spacing)
@@ -231,28 +231,19 @@ def central(
             probed, spacing = found
             floor = 2.0 * probed
             cap.append(max(floor, prec.eps * abs(f0)))
-            first = _truncation_not_noise(first, cap[0])
+            first = truncation_not_noise(first, cap[0])
             if spacing < first.step / 256.0:
                 # f was smooth at that spacing and not at 256 times it: start there
                 with contextlib.suppress(ProbeError):  # f non-finite there: keep the first
-                    first = _truncation_not_noise(run(4.0 * spacing), cap[0])
+                    first = truncation_not_noise(run(4.0 * spacing), cap[0])
         else:
             floor = first_probe
-            first = _with_noise(first, floor)
-    best = first if coarse else _refine(run, first, can_grow=not step.shrunk, target=good_enough)
+            first = with_noise(first, floor)
+    best = first if coarse else refine(run, first, can_grow=not step.shrunk, target=good_enough)
     if step.free and not coarse and best.error > good_enough * abs(best.value):
         best = _away_from_edge(ev, x, d, f0, prec, h0, step.free, best, what)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
-
-
-def _feature_like(est: Estimate) -> bool:
-    if est.has(Flag.SUBSTEP):
-        return True
-    if est.sides is None:
-        return False
-    (left, el), (right, er) = est.sides
-    return abs(right - left) > 0.5 * (el + er)
 
 
 def _away_from_edge(
@@ -288,89 +279,6 @@ def _away_from_edge(
             evaluations = best.evaluations + other.evaluations
             best = dataclasses.replace(other, evaluations=evaluations, noise=best.noise)
     return best
-
-
-def _refine(
-    run: Callable[[float], Estimate],
-    first: Estimate,
-    *,
-    can_grow: bool,
-    target: float = tuning.REFINE_TARGET,
-) -> Estimate:
-    """Run a Richardson estimate and refine its step while that lowers the error estimate.
-
-    Truncation dominating: the step shrinks (sharp curvature, a nearby domain edge). Rounding
-    dominating: it grows (noisy or float32 losses), up to ``MAX_REL_STEP``. Two estimates at
-    neighbouring steps must agree within their error estimates. When a smaller step disagrees
-    with a larger one, the larger was outside the Taylor region: shrinking goes on from the
-    smaller, until two neighbours agree — down to the function's own scale (``tanh(1e12 x)``
-    near 0, an eigenvalue gap of 1e-6), for up to ``SHRINK_ROUNDS`` rounds. Any other
-    disagreement means one estimate missed something: the error is widened to cover both,
-    never narrowed."""
-    best = current = first  # current: where the step is (past a hump it differs from best)
-    direction = 0  # −1 shrinking, +1 growing: never both within one estimate
-    unconfirmed = False  # best disagreed with the larger step before it
-    humps = 0
-    for rounds in range(tuning.SHRINK_ROUNDS):
-        rounding = best.error - best.truncation
-        if not unconfirmed and (best.error <= target * abs(best.value) or best.error < 1e-300):
-            break
-        if rounds >= tuning.REFINE_ROUNDS and not unconfirmed:
-            break  # past the usual rounds, only an estimate that has not converged shrinks on
-        if (best.truncation >= rounding or unconfirmed) and direction <= 0:
-            trial_step, direction = current.step / tuning.REFINE_FACTOR, -1
-        elif can_grow and direction >= 0 and best.step * tuning.GROW_FACTOR <= tuning.MAX_REL_STEP:
-            trial_step, direction = best.step * tuning.GROW_FACTOR, 1
-        else:
-            break
-        try:
-            trial = _with_noise(run(trial_step), best.noise)
-        except ProbeError:
-            break  # f non-finite at the new step: keep what we have
-        if trial.has(Flag.FLAT) and not best.has(Flag.FLAT):
-            break  # f changed at the larger step but not at this one: a coarse (quantised) loss
-        gap = abs(trial.value - best.value)
-        if gap > trial.error + best.error:
-            if direction < 0:
-                best = current = dataclasses.replace(trial, error=trial.error)
-                unconfirmed = True
-                continue
-            return dataclasses.replace(best, error=max(best.error, trial.error) + gap)
-        if unconfirmed:
-            best, unconfirmed = min((trial, best), key=lambda e: e.error), False
-            current = trial
-            continue
-        if trial.error < best.error:
-            best = current = trial
-        elif direction < 0 and trial.truncation >= trial.error / 2 and humps < tuning.HUMPS:
-            # still truncation at the smaller step, and worse: a feature between the two
-            # scales (a log |det| valley the larger step straddled); look past it
-            current, humps = trial, humps + 1
-        else:
-            break
-    if unconfirmed:  # the smallest step never met a neighbour it agreed with
-        return dataclasses.replace(best, error=best.error + best.truncation + abs(best.value))
-    return best
-
-
-def _with_noise(est: Estimate, noise: float) -> Estimate:
-    """``est`` with the noise of ``f`` measured at another step counted too: the noise is a
-    property of ``f`` near ``x``, and samples at one step can miss it by chance (a quadratic
-    on a coarse grid)."""
-    if noise <= est.noise:
-        return est
-    extra = tuning.ROUNDING_GAIN * (noise - est.noise) / est.step
-    return dataclasses.replace(est, error=est.error + extra, noise=noise)
-
-
-def _truncation_not_noise(est: Estimate, noise: float) -> Estimate:
-    """``est`` with its stencil noise found to be truncation: the total error is kept (never
-    narrowed), but counted as truncation, so that refinement shrinks the step."""
-    rounding = tuning.ROUNDING_GAIN * noise / est.step
-    truncation = max(est.truncation, est.error - rounding)
-    return dataclasses.replace(
-        est, noise=noise, truncation=truncation, flags=est.flags - {Flag.NOISY}
-    )
 
 
 def _central_richardson(
@@ -509,7 +417,7 @@ def one_sided(
     def run(t: float) -> Estimate:
         return _one_sided_richardson(ev, x, d, f0, t, side, noise, prec, sup)
 
-    best = _refine(run, run(step.size), can_grow=False)
+    best = refine(run, run(step.size), can_grow=False)
     flags = best.flags | ({Flag.SHRUNK} if step.shrunk else set())
     return dataclasses.replace(best, evaluations=ev.evaluations - start, flags=frozenset(flags))
 
