@@ -30,8 +30,16 @@ BUGGY = buggy_cases()
 def test_correct_gradients_at_hard_points_never_fail(case: Case) -> None:
     report = check_gradient(case.fun, case.grad, case.x, *case.args)
     assert report.status != "fail", str(report)
-    if "float32" not in case.tags:  # everything but the float32 loss is decided outright
-        assert report.status == "pass", str(report)
+    if "float32" in case.tags:
+        return
+    if report.status == "inconclusive" and report.unresolved:
+        # entries the loss cannot resolve on their own scale (saturated probabilities through
+        # a loss that refuses complex input): undecided by default; decided once entries below
+        # 1e-10 of the largest are declared negligible
+        tiny = check_gradient(case.fun, case.grad, case.x, *case.args, negligible=1e-10)
+        assert tiny.status == "pass" and tiny.negligible == report.unresolved, str(tiny)
+        return
+    assert report.status == "pass", str(report)  # everything else is decided outright
 
 
 @pytest.mark.parametrize("case", BUGGY, ids=[c.name for c in BUGGY])

@@ -100,8 +100,9 @@ def test_a_sign_flip_the_float32_loss_can_see_still_fails() -> None:
 
 def test_entries_below_the_loss_resolution_are_counted_not_agreed() -> None:
     """Saturated logits through a loss that refuses complex input: entries 1e-13 of the
-    largest cannot be resolved by central differences; their possible error is below 1e-10 of
-    the largest entry, so they do not block a pass, and the report counts them."""
+    largest cannot be resolved by central differences. They are never called agree: the check
+    is inconclusive and names them, unless the user declares errors below 1e-10 of the largest
+    entry negligible."""
 
     def fun(z: Array) -> Any:
         z = np.asarray(z)
@@ -110,10 +111,20 @@ def test_entries_below_the_loss_resolution_are_counted_not_agreed() -> None:
         return np.sum(np.logaddexp(0.0, -z))
 
     z = np.array([30.0, 0.5, -0.3, 31.0, 2.0])
-    report = check_gradient(fun, lambda v: -1.0 / (1.0 + np.exp(v)), z)
-    assert report.status == "pass", str(report)
-    assert report.negligible == 2, str(report)
-    assert "below the loss's resolution" in str(report)
+    grad = lambda v: -1.0 / (1.0 + np.exp(v))  # noqa: E731
+    report = check_gradient(fun, grad, z)
+    assert report.status == "inconclusive", str(report)
+    assert report.unresolved == 2 and report.resolution > 1e-2, str(report)
+    unresolved = {e.index for e in report.entries if e.verdict is Verdict.UNRESOLVED}
+    assert unresolved == {(0,), (3,)}, str(report)
+    # declared negligible below 1e-10 of the largest entry, they no longer block a pass
+    tiny = check_gradient(fun, grad, z, negligible=1e-10)
+    assert tiny.status == "pass", str(tiny)
+    assert tiny.negligible == 2 and tiny.unresolved == 0, str(tiny)
+    assert "below the loss's resolution" in str(tiny)
+    # a sign flip at one of them is not passed by default
+    flipped = _planted(grad, 0, lambda v: -v)
+    assert check_gradient(fun, flipped, z).status != "pass"
 
 
 def test_a_large_softmax_with_saturated_entries_is_resolved_by_equalised_probes() -> None:

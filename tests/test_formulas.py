@@ -27,6 +27,10 @@ TASKS = sorted(LOSSES)
 MARGINS = st.sampled_from([0.25, 1e-2, 1e-4, 1e-6])
 # verify_gradient draws as many examples as the hypothesis profile; seed 0 unless `make soak`
 # sweeps seeds through NNDERIV_TEST_SEED
+# the losses from logits refuse complex input, so central differences decide; at saturated
+# logits (|z| up to 30) entries 1e-13 of the largest cannot be resolved on their own scale by
+# any real-arithmetic method: such entries are declared negligible below 1e-10 of the largest
+TINY = 1e-10
 EXAMPLES = settings.default.max_examples
 SEED = int(os.environ.get("NNDERIV_TEST_SEED", "0"))
 
@@ -51,6 +55,7 @@ def test_grad_Z_matches_finite_differences_of_cost_from_logits(task: str) -> Non
         nst.loss_inputs(task, wrt="Z"),
         max_examples=EXAMPLES,
         seed=SEED,
+        negligible=TINY,
     )
     assert not result.inconclusive, str(result)
 
@@ -67,6 +72,7 @@ def test_multiclass_grad_Z_general_matches_finite_differences_for_labels_off_the
         off_simplex,
         max_examples=EXAMPLES,
         seed=SEED,
+        negligible=TINY,
     )
     assert not result.inconclusive, str(result)
 

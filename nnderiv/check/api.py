@@ -80,6 +80,7 @@ def check_gradient(
     seed: int = 0,
     entrywise_max: int = tuning.ENTRYWISE_MAX,
     max_bad: int = 5,
+    negligible: float = 0.0,
 ) -> GradientReport:
     """Check ``grad(x, *args)`` against finite differences of the scalar ``fun(x, *args)``.
 
@@ -97,6 +98,11 @@ def check_gradient(
         seed: seed of the random probe directions and spot checks.
         entrywise_max: the largest ``x.size`` checked entry by entry under ``strategy="auto"``.
         max_bad: how many wrong entries to localise at most (probes).
+        negligible: every entry is judged on its own scale; one that the loss cannot resolve
+            (its share of ``f`` is below the loss's rounding) makes the check inconclusive,
+            unless its possible error is below ``negligible`` times the gradient's largest
+            entry (say ``1e-10`` for saturated probabilities checked by central differences).
+            Default 0: nothing is negligible.
 
     Example::
 
@@ -110,6 +116,12 @@ def check_gradient(
     check_choice("strategy", strategy, ("auto", "entrywise", "probes"))
     check_tolerance("rtol", rtol)
     check_tolerance("atol", atol)
+    check_tolerance("negligible", negligible)
+    if negligible >= 1:
+        raise InvalidArgument(
+            f"Expected negligible to be a fraction of the largest entry below 1 "
+            f"but got negligible={negligible!r}"
+        )
     check_seed(seed)
     x_in = as_real_array(x, "x", "x to be an array")
     check_finite(x_in, "x")
@@ -135,7 +147,16 @@ def check_gradient(
     g64 = g.astype(np.float64, copy=False)
     prec = measure_precision(ev, x64, f0_raw, f0, g64, np.random.default_rng([seed, 1]))
     ctx = make_context(
-        ev, x64, g64, prec, f0, eps_g, float(rtol or 0.0), float(atol or 0.0), grad=grad
+        ev,
+        x64,
+        g64,
+        prec,
+        f0,
+        eps_g,
+        float(rtol or 0.0),
+        float(atol or 0.0),
+        grad=grad,
+        negligible=float(negligible),
     )
     opts = _Options(strategy, entrywise_max, max_bad, seed)
     fallback: Fallback | None = None
@@ -319,7 +340,7 @@ def _resolution(ctx: Context, result: SearchResult) -> Resolution:
     smallest = min(resolved, default=0.0)
     gmax = float(np.max(np.abs(ctx.g)))
     bands = [p.allowed / abs(float(p.weights[0])) for p in loose]
-    open_ = [p for p, b in zip(loose, bands, strict=True) if b > tuning.NEGLIGIBLE * gmax]
+    open_ = [p for p, b in zip(loose, bands, strict=True) if b > ctx.negligible * gmax]
     worst = max([result.resolution, *(p.judgement.precision for p in open_)])
     return Resolution(
         result.unresolved + len(open_),

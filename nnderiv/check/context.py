@@ -124,6 +124,8 @@ class Context:
         damp: the size of ``|g_k s_k|`` above which random probe weights are damped.
         claimed_rounding: measures the claimed gradient's own rounding when a small
             discrepancy might be nothing else.
+        negligible: an entry the loss cannot resolve on its own scale does not block a pass
+            when its possible error is below this fraction of the largest entry (default 0).
     """
 
     ev: Evaluator
@@ -139,6 +141,7 @@ class Context:
     atol: float
     damp: float = 0.0
     claimed_rounding: ClaimedRounding | None = None
+    negligible: float = 0.0
 
     @property
     def size(self) -> int:
@@ -173,6 +176,7 @@ def make_context(
     rtol: float,
     atol: float,
     grad: Callable[..., Any] | None = None,
+    negligible: float = 0.0,
 ) -> Context:
     """The fixed quantities of a check, derived once from ``x`` and the claimed gradient."""
     flat = g.ravel()
@@ -192,7 +196,9 @@ def make_context(
     nonzero = contrib[contrib > 0]
     damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
     rounding = ClaimedRounding(grad, ev.args, x, flat)
-    return Context(ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp, rounding)
+    return Context(
+        ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp, rounding, negligible
+    )
 
 
 def _sample(a: FloatArray) -> FloatArray:

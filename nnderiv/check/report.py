@@ -56,11 +56,11 @@ class GradientReport:
             keeps (and the claimed gradient was held to that accuracy); else None.
         unchecked: entries at suspected kinks that could not be checked one by one.
         unresolved: entries that could not be resolved to 1 % of themselves (each entry is
-            judged on its own scale) and whose possible error is not negligible (below 1e-10
-            of the largest entry); ``resolution``: the relative error the worst of them could
-            still carry.
-        negligible: entries not resolved on their own scale, whose possible error is below
-            1e-10 of the gradient's largest entry (they do not block a pass; shown in the
+            judged on its own scale) and whose possible error is not negligible (below
+            ``negligible`` times the largest entry, an option, default 0); ``resolution``: the
+            relative error the worst of them could still carry.
+        negligible: entries not resolved on their own scale whose possible error is below
+            that fraction of the largest entry (they do not block a pass; shown in the
             report).
         smallest_resolved: the smallest |claimed| entry resolved on its own scale.
     """
@@ -112,8 +112,8 @@ class GradientReport:
         if self.negligible:
             lines.append(
                 f"  tiny:      {self.negligible} entries below the loss's resolution (their "
-                "possible error is under 1e-10 of the largest entry); not resolved on their own "
-                "scale"
+                "possible error is under the negligible fraction of the largest entry); not "
+                "resolved on their own scale"
                 + (
                     f", the smallest resolved entry is {self.smallest_resolved:.3g}"
                     if self.smallest_resolved

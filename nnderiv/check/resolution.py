@@ -3,8 +3,8 @@
 An agreeing probe over many entries bounds the error any single entry could carry: ``allowed
 / |w_k|`` in the gradient's units. An entry is *resolved* when that bound is within
 ``ENTRY_RESOLUTION`` of the entry itself (or within the claimed gradient's own rounding
-floor), *negligible* when the bound is below ``NEGLIGIBLE`` of the gradient's largest entry
-(no float64 gradient step can tell an error that small), and otherwise *unresolved*: the
+floor), *negligible* when the bound is below the user's ``negligible`` fraction of the
+gradient's largest entry (default 0: nothing is negligible), and otherwise *unresolved*: the
 check is then inconclusive and says so. Random weights favour the large entries, so entries
 many decades below the others get *equalised* probes of their own (weights ∝ 1/|g_k s_k|),
 where each entry's term has the same size.
@@ -41,7 +41,7 @@ class Resolution:
         count: entries neither resolved to ``ENTRY_RESOLUTION`` of themselves nor negligible.
         worst: the relative error the worst of those could still carry.
         negligible: entries not resolved on their own scale whose possible error is below
-            ``NEGLIGIBLE`` of the gradient's largest entry.
+            ``negligible`` (an option of check_gradient) of the gradient's largest entry.
         smallest: the smallest |claimed| entry that was resolved on its own scale (0 if none).
     """
 
@@ -56,13 +56,23 @@ def absolute_floor(ctx: Context) -> float:
     return tuning.CLAIMED_ABS_ULPS * ctx.eps_g * ctx.tau + ctx.atol
 
 
+def resolved_mask(ctx: Context, bound: FloatArray, g: FloatArray) -> npt.NDArray[np.bool_]:
+    """Entries resolved by their bound: within ENTRY_RESOLUTION of themselves — or, for an
+    entry within ROUNDING_LEVEL absolute floors of 0 (at the claimed gradient's own rounding
+    level), within ENTRY_RESOLUTION of that level — or within their whole rounding floor."""
+    floor = absolute_floor(ctx)
+    size = np.maximum(g, tuning.ROUNDING_LEVEL * floor)
+    full = floor + ctx.eps_g**tuning.CLAIMED_REL_POWER * g + ctx.rtol * g
+    out: npt.NDArray[np.bool_] = (bound <= tuning.ENTRY_RESOLUTION * size) | (bound <= full)
+    return out
+
+
 def resolution(ctx: Context, bound: FloatArray, g: FloatArray | None = None) -> Resolution:
     """Classify entries by their absolute error bound ``bound`` (gradient units)."""
     g = np.abs(ctx.g) if g is None else np.abs(g)
-    floor = absolute_floor(ctx) + ctx.eps_g**tuning.CLAIMED_REL_POWER * g + ctx.rtol * g
-    resolved = (bound <= tuning.ENTRY_RESOLUTION * g) | (bound <= floor)
+    resolved = resolved_mask(ctx, bound, g)
     gmax = float(np.max(g)) if g.size else 0.0
-    negligible = ~resolved & (bound <= tuning.NEGLIGIBLE * gmax)
+    negligible = ~resolved & (bound <= ctx.negligible * gmax)
     open_ = ~resolved & ~negligible
     count = int(np.count_nonzero(open_))
     worst = 0.0
@@ -109,19 +119,46 @@ def surely_resolved(ctx: Context, agreeing: list[Probe]) -> bool:
     bound = min(full) / (0.25 * float(ctx.scale.min()))
     g = np.abs(ctx.g)
     threshold = max(
-        tuning.ENTRY_RESOLUTION * float(np.min(g)),
-        tuning.NEGLIGIBLE * float(np.max(g)),
+        tuning.ENTRY_RESOLUTION
+        * max(float(np.min(g)), tuning.ROUNDING_LEVEL * absolute_floor(ctx)),
+        ctx.negligible * float(np.max(g)),
         absolute_floor(ctx),
     )
     return bound <= threshold
 
 
+def equalised_size(ctx: Context, support: IntArray) -> FloatArray:
+    """The size each entry's term is equalised at: |g_k|, but at least the claimed gradient's
+    rounding level (ROUNDING_LEVEL absolute floors) and the negligible size."""
+    gmax = float(np.max(np.abs(ctx.g)))
+    least = max(
+        tuning.ROUNDING_LEVEL * absolute_floor(ctx),
+        max(ctx.negligible, tuning.EQUALISE_FLOOR) * gmax,
+        1e-300,
+    )
+    out: FloatArray = np.maximum(np.abs(ctx.g[support]), least)
+    return out
+
+
+def bands(ctx: Context, support: IntArray) -> list[IntArray]:
+    """``support`` split by the size of its entries into bands of BAND_DECADES decades (the
+    largest first, at most MAX_BANDS; the rest join the last): within a band, equalised
+    weights keep every term's rounding floor far below the terms themselves."""
+    if support.size == 0:
+        return []
+    level = np.floor(np.log10(equalised_size(ctx, support)) / tuning.BAND_DECADES)
+    order = np.unique(level)[::-1]
+    cut = order[: tuning.MAX_BANDS]
+    out = [support[level == lv] for lv in cut[:-1]]
+    out.append(support[level <= cut[-1]])
+    return [b for b in out if b.size]
+
+
 def equalised_v(ctx: Context, rng: np.random.Generator, support: IntArray) -> FloatArray:
     """Random signed weights over ``support`` that give every entry's term ``g_k s_k v_k`` the
-    same size (entries below ``NEGLIGIBLE`` of the largest count as that size), largest 1.5."""
-    g = np.abs(ctx.g[support])
-    size = np.maximum(g, tuning.NEGLIGIBLE * float(np.max(np.abs(ctx.g))), out=g)
-    size = np.maximum(size, absolute_floor(ctx) + 1e-300, out=size)
+    same size (entries below ``negligible`` of the largest, or EQUALISE_FLOOR, count as that
+    size), largest 1.5."""
+    size = equalised_size(ctx, support)
     size *= ctx.scale[support]  # the term is g_k s_k v_k
     v: FloatArray = rng.uniform(0.5, 1.5, support.size) / size
     v *= 1.5 / float(np.max(v))

@@ -30,10 +30,11 @@ from .joint import joint_kink_probes
 from .probe import Probe, evaluate_probe, judge_probe
 from .resolution import (
     Resolution,
-    absolute_floor,
+    bands,
     entry_bounds,
     equalised_v,
     resolution,
+    resolved_mask,
     surely_resolved,
 )
 from .verdict import Verdict
@@ -62,7 +63,7 @@ class SearchResult:
         unresolved: entries the agreeing probes could not certify to ``ENTRY_RESOLUTION`` of
             themselves, and not negligible (see :mod:`nnderiv.check.resolution`).
         resolution: the relative error the worst-certified entry could still carry.
-        negligible: entries not resolved on their own scale but below ``NEGLIGIBLE`` of the
+        negligible: entries not resolved on their own scale but below ``negligible`` of the
             largest entry.
         smallest_resolved: the smallest |claimed| entry resolved on its own scale.
         joint: probes along combinations of the kinked entries (kinks judged jointly).
@@ -355,17 +356,22 @@ def _equalised(
     """Probes over the unresolved entries whose terms all have the same size: an error of 1 %
     in any one of them is then 1 % of a term, whatever its size against the other entries."""
     g = np.abs(ctx.g)
-    floor = absolute_floor(ctx) + ctx.eps_g**tuning.CLAIMED_REL_POWER * g
-    resolved = (bounds <= tuning.ENTRY_RESOLUTION * g) | (bounds <= floor)
-    support = np.flatnonzero(~resolved & (bounds > tuning.NEGLIGIBLE * float(np.max(g))))
+    resolved = resolved_mask(ctx, bounds, g)
+    support = np.flatnonzero(~resolved & (bounds > ctx.negligible * float(np.max(g))))
     out: list[Probe] = []
     bad: Probe | None = None
-    for t in range(tuning.EQUALISED_PROBES):
-        v = equalised_v(ctx, rng, support)
-        p = evaluate_probe(ctx, engine, support, v, f"equalised probe {t + 1} over small entries")
-        out.append(p)
-        if p.verdict is Verdict.DISAGREE:
-            bad = p
+    count = tuning.EQUALISED_PROBES - (engine is Engine.COMPLEX)
+    for band in bands(ctx, support):
+        for t in range(count):
+            v = equalised_v(ctx, rng, band)
+            what = f"equalised probe {t + 1} over {band.size} small entries"
+            p = evaluate_probe(ctx, engine, band, v, what)
+            out.append(p)
+            if p.verdict is Verdict.DISAGREE:
+                bad = p
+                break
+        if bad is not None:
+            support = band
             break
     loc = _localise_all(ctx, engine, rng, bad, support, max_bad)
     agreeing = [p for p in out if p.verdict is Verdict.AGREE]

@@ -107,13 +107,17 @@ NOISY_ULPS = 64.0
 # for a pass; a float32 loss over many entries may not resolve one entry that finely, and
 # then the check is inconclusive and says how finely it did resolve them
 ENTRY_RESOLUTION = 1e-2
-# an entry that cannot be resolved on its own scale is *negligible* (it does not make the check
-# inconclusive) when its possible error is below this fraction of the gradient's largest entry:
-# a float64 gradient step cannot tell an error that small from the largest entry's rounding
-# (ε^(3/4) = 1.8e-12 relative) by more than a factor 100
-NEGLIGIBLE = 1e-10
+# equalised probes weight no entry beyond what an entry this far below the largest would get
+# (1e-30: far below anything a float64 gradient step could see)
+EQUALISE_FLOOR = 1e-30
 # entries left unresolved by the random probes get this many equalised probes of their own
+# (one fewer with complex step), per band of BAND_DECADES decades of |g_k| (at most MAX_BANDS)
 EQUALISED_PROBES = 2
+BAND_DECADES = 4.0
+MAX_BANDS = 6
+# an entry within this many absolute rounding floors (16 ε of a typical entry) of 0 sits at the
+# claimed gradient's own rounding level: it is resolved to 1 % of that level, not of itself
+ROUNDING_LEVEL = 1e5
 ENTRYWISE_MAX = 256  # x.size up to which strategy="auto" checks entry by entry
 RANDOM_PROBES = 3  # random signed probes over all entries (large x)
 MAX_KINK_LEAVES = 8  # bisections that may end on a kink before localisation stops
