@@ -212,7 +212,7 @@ def central(
         # deeper levels only where the stencil looks like a feature, not like rounding: equal
         # differences at every step (a jump), or one-sided slopes far apart (a log |·| valley
         # straddled by the step) — rounding noise rarely mimics either
-        levels = tuning.NOISE_PROBE_LEVELS if feature_like(first) else 1
+        levels = tuning.NOISE_PROBE_LEVELS if feature_like(first, f0) else 1
         for level in range(1, levels + 1):
             spacing = first.step / 256.0**level
             probed, span = noise_and_span(ev, x, d, f0, spacing)

@@ -15,8 +15,12 @@ from .estimate import Estimate, Flag
 __all__ = ["feature_like", "refine", "truncation_not_noise", "with_noise"]
 
 
-def feature_like(est: Estimate) -> bool:
-    if est.has(Flag.SUBSTEP):
+def feature_like(est: Estimate, f0: float) -> bool:
+    """A noisy-looking stencil that looks like a feature of ``f`` rather than its rounding:
+    differences that do not shrink with the step (a jump), one-sided slopes far apart (a
+    ``log |·|`` valley straddled by the step), or a "noise" of a thousandth of ``|f|`` and more
+    (an oscillation far below the step: rounding, even with cancellation, stays far smaller)."""
+    if est.has(Flag.SUBSTEP) or est.noise >= tuning.FEATURE_NOISE * abs(f0):
         return True
     if est.sides is None:
         return False
@@ -76,9 +80,15 @@ def refine(
             continue
         if trial.error < best.error:
             best = current = trial
-        elif direction < 0 and trial.truncation >= trial.error / 2 and humps < tuning.HUMPS:
-            # still truncation at the smaller step, and worse: a feature between the two
-            # scales (a log |det| valley the larger step straddled); look past it
+        elif (
+            direction < 0
+            and trial.truncation >= trial.error / 2
+            and humps < tuning.HUMPS
+            and tuning.K_ERROR * best.error > tuning.RELIABLE * abs(best.value)
+        ):
+            # still truncation at the smaller step, and worse, from an estimate too rough to
+            # decide anything: a feature between the two scales (a log |det| valley the larger
+            # step straddled); look past it
             current, humps = trial, humps + 1
         else:
             break

@@ -95,10 +95,17 @@ OFF_KINK_FACTORS = (64.0, 4096.0, 4096.0**2)
 # a loss that looks noisy is re-measured at spacings 256, 256² and 256³ times below the step:
 # real rounding noise stays, a feature below the step scale (tanh(1e12 x)) resolves
 NOISE_PROBE_LEVELS = 3
+# a stencil "noise" of this fraction of |f| or more is a feature, not rounding (sin(1e4 x) at
+# x ≈ 1e3 sampled at steps ≫ its period); naive cancellation reaches ~1e-6 of |f|
+FEATURE_NOISE = 1e-3
 # below the first level, the collapse counts only where f moved over the samples by this many
 # times the noise measured there (a smooth curve, not the piecewise-flat rounding of a loss)
 SMOOTH_SIGNAL = 1000.0
 CONFIRM_TRIES = 6  # real-arithmetic probes tried to confirm complex step before giving up on it
+# before complex step is declared broken by a disagreeing central estimate, central differences
+# are repeated at steps this much smaller: a function whose own scale is far below the first
+# steps (an oscillation, a narrow bump) sides with complex step there; abs or a norm never does
+FINER_STEP = 4096.0 * 4096.0
 # a loss whose measured noise exceeds this many ε|f| was computed with cancellation
 NOISY_ULPS = 64.0
 
