@@ -326,3 +326,34 @@ def test_a_float64_gradient_of_float16_x_is_held_to_float64() -> None:
     assert check_gradient(fun, grad, x).status == "pass"
     report = check_gradient(fun, _planted(grad, 1, lambda t: t * 1.01), x)
     assert report.status == "fail", str(report)
+
+
+def test_an_oscillation_far_below_the_step_does_not_break_complex_step() -> None:
+    """sin(1e4 x) at x ≈ 1e3: steps relative to |x| span thousands of periods, where central
+    differences alias to a confident wrong slope. Complex step is right; real arithmetic at
+    steps 4096² smaller confirms it instead of declaring it broken (found by the autodiff
+    corpus)."""
+    x = np.random.default_rng(5).uniform(900.0, 1100.0, 10)
+
+    def fun(v: Array) -> Any:
+        return np.sum(np.sin(1e4 * v)) / 1e4
+
+    def grad(v: Array) -> Array:
+        return np.cos(1e4 * v)
+
+    report = check_gradient(fun, grad, x)
+    assert report.status == "pass", str(report)
+    assert report.fallback is None
+    assert check_gradient(fun, _planted(grad, 3, lambda t: t * 1.01), x).status == "fail"
+
+
+def test_log_abs_det_with_a_singular_value_of_1e_minus_6() -> None:
+    rng = np.random.default_rng(11)
+    u, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    v, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    A = (u * np.array([1e-6, 0.01, 0.3, 1.0, 2.0])) @ v.T
+    grad = lambda M: np.linalg.inv(M).T  # noqa: E731
+    report = check_gradient(_logdet, grad, A)
+    assert report.status == "pass", str(report)
+    wrong = lambda M: grad(M).T  # noqa: E731
+    assert check_gradient(_logdet, wrong, A).status == "fail"
