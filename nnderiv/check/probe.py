@@ -106,16 +106,20 @@ def judge_probe(
     ref = max(abs(claimed), abs(value), spread, zero)
     # one entry is judged on its own scale: agreeing needs it resolved relative to itself
     own = support.size == 1
-    j = judge(claimed, value, error, floor, ref, zero=tuning.ZERO_FRACTION * zero, own=own)
+    zero *= tuning.ZERO_FRACTION
+    if own:
+        # a claimed 0 (a stationary point, a dead unit) has no scale of its own: it agrees
+        # with a numeric value resolved to PRECISE of the gradient's typical entry (the median
+        # |g_k| plus 1/N, as in the rounding floor); a nonzero claim needs its own scale
+        zero = max(zero, tuning.PRECISE * ctx.tau * float(abs(w[0])))
+    j = judge(claimed, value, error, floor, ref, zero=zero, own=own)
     small = abs(claimed - value) <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value))
     if j.verdict is Verdict.DISAGREE and small and ctx.claimed_rounding is not None:
         # a discrepancy this small may be the claimed gradient's own rounding: measured
         noise = ctx.on(ctx.claimed_rounding.noise(ctx.scale), support)
         extra = tuning.K_ERROR * float(np.dot(noise, np.abs(w)))
         if extra > 0:
-            j = judge(
-                claimed, value, error, floor + extra, ref, zero=tuning.ZERO_FRACTION * zero, own=own
-            )
+            j = judge(claimed, value, error, floor + extra, ref, zero=zero, own=own)
     return j
 
 
