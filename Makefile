@@ -7,7 +7,7 @@ NODE   := $(VENV)/node
 KATEX  := $(NODE)/node_modules/katex/package.json
 PYTEST_ARGS ?=
 
-.PHONY: test soak demo lint typecheck bench install clean
+.PHONY: test soak demo lint typecheck bench corpus extras install clean
 
 # seeds for `make soak`: 20 drawn at random (printed), or SOAK_SEEDS="1 2 3" to replay
 SOAK_SEEDS ?= $(shell $(PYTHON) -c "import random; print(*random.sample(range(1, 2**31), 20))")
@@ -48,9 +48,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# the optional extras (torch, jax, scipy): the peers in the benchmarks, and the autodiff corpus
+# (tests/test_corpus.py skips without torch)
+extras: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]' || echo "bench extras (torch, jax, scipy) not installable; peers are skipped"
 	$(BIN)/python benchmarks/run.py
+
+# the autodiff corpus (benchmarks/corpus) through nnderiv, torch gradcheck and jax check_grads
+corpus: extras
+	$(BIN)/python benchmarks/corpus/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
