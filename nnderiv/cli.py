@@ -239,6 +239,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1) but got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1) but got {text!r}")
+    return value
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_gradient
     from .formulas import get_loss
@@ -254,7 +264,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     kind = "logits" if args.wrt == "Z" else "probabilities"
     print(f"inputs: {args.wrt} of shape {shape} ({kind}), {loss.name} labels, seed {args.seed}")
     report = check_gradient(
-        fun, grad, x, Y, method=args.method, strategy=args.strategy, seed=args.seed
+        fun,
+        grad,
+        x,
+        Y,
+        method=args.method,
+        strategy=args.strategy,
+        seed=args.seed,
+        negligible=args.negligible,
     )
     print(report)
     return {"pass": 0, "fail": 1, "inconclusive": 3}[report.status]
@@ -281,6 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--method", choices=["auto", "complex", "central"], default="auto")
     p.add_argument("--strategy", choices=["auto", "entrywise", "probes"], default="auto")
+    p.add_argument(
+        "--negligible",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="entries the loss cannot resolve do not block a pass when their possible error is "
+        "below F times the largest entry (default 0: nothing is negligible)",
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("derive", help="print the derivation of dJ/dA or dJ/dZ")

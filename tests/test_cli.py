@@ -162,6 +162,26 @@ def test_check_exit_3_when_inconclusive(capsys: pytest.CaptureFixture[str], tmp_
     assert "INCONCLUSIVE" in out
 
 
+def test_check_negligible_decides_entries_the_loss_cannot_resolve(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mod = tmp_path / "saturated.py"
+    mod.write_text(
+        "import numpy as np\n"
+        "def f(z, y):\n"
+        "    if np.iscomplexobj(z):\n        raise TypeError('real input only')\n"
+        "    return float(np.sum(np.logaddexp(0.0, -z)))\n"
+        "def g(z, y):\n    return -1.0 / (1.0 + np.exp(z))\n",
+        encoding="utf-8",
+    )
+    z = ["check", f"{mod}:f", f"{mod}:g", "--task", "binary", "--wrt", "Z", "--shape", "1,6"]
+    assert run(capsys, *z, "--seed", "3")[0] in (0, 3)
+    code, out, _ = run(capsys, *z, "--seed", "3", "--negligible", "1e-10")
+    assert code == 0, out
+    code, _, err = run(capsys, *z, "--negligible", "2")
+    assert code == 2 and "expected a number in [0, 1)" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -357,3 +357,11 @@ def test_log_abs_det_with_a_singular_value_of_1e_minus_6() -> None:
     assert report.status == "pass", str(report)
     wrong = lambda M: grad(M).T  # noqa: E731
     assert check_gradient(_logdet, wrong, A).status == "fail"
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 1.0, float("nan"), "1e-10"])
+def test_negligible_must_be_a_fraction_below_one(bad: Any) -> None:
+    from nnderiv import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="negligible"):
+        check_gradient(_exp_sum, np.exp, X_WIDE, negligible=bad)
