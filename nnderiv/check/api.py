@@ -350,27 +350,31 @@ def _resolution(ctx: Context, result: SearchResult) -> Resolution:
     )
 
 
-def _tie_diagnosis(ctx: Context, p: Probe) -> str:
+def _entries_and_rate(ctx: Context, p: Probe) -> tuple[str, str, float]:
+    """The entries a joint probe moved (at most four named), the loss's rate along it, and the
+    claimed rate."""
     shown = ", ".join(str(ctx.index(int(k))) for k in p.support[:4])
     more = ", …" if p.support.size > 4 else ""
     j = p.judgement
     slopes = f"between {j.slopes[0]:.6g} and {j.slopes[1]:.6g}" if j.slopes else f"{j.value:.6g}"
+    return shown + more, slopes, j.claimed
+
+
+def _tie_diagnosis(ctx: Context, p: Probe) -> str:
+    entries, rate, claimed = _entries_and_rate(ctx, p)
     return (
-        f"the claimed values at the tied entries {shown}{more} are no subgradient jointly: "
-        f"moving them together changes the loss at a rate {slopes}, the claimed gradient "
-        f"says {j.claimed:.6g} (full weight given to every tied entry?)"
+        f"the claimed values at the tied entries {entries} are no subgradient jointly: "
+        f"moving them together changes the loss at a rate {rate}, the claimed gradient "
+        f"says {claimed:.6g} (full weight given to every tied entry?)"
     )
 
 
 def _joint_diagnosis(ctx: Context, p: Probe) -> str:
-    shown = ", ".join(str(ctx.index(int(k))) for k in p.support[:4])
-    more = ", …" if p.support.size > 4 else ""
-    j = p.judgement
-    slopes = f"between {j.slopes[0]:.6g} and {j.slopes[1]:.6g}" if j.slopes else f"{j.value:.6g}"
+    entries, rate, claimed = _entries_and_rate(ctx, p)
     return (
-        f"each entry at the kinks {shown}{more} lies between its own one-sided slopes, but the "
+        f"each entry at the kinks {entries} lies between its own one-sided slopes, but the "
         f"claimed vector is no subgradient jointly: along a combination of them the loss "
-        f"changes at a rate {slopes}, the claimed gradient says {j.claimed:.6g}"
+        f"changes at a rate {rate}, the claimed gradient says {claimed:.6g}"
     )
 
 
