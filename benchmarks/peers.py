@@ -97,26 +97,23 @@ def run_torch(case: Case, fast: bool) -> Outcome:
     return Outcome(flagged, time.perf_counter() - start, fun.calls, detail)
 
 
-def run_jax(case: Case) -> Outcome:
-    try:
-        import jax
-        import jax.numpy as jnp
-        from jax.test_util import check_grads
-    except ImportError:
-        return Outcome(None, 0.0, 0, "jax not installed")
-    jax.config.update("jax_enable_x64", True)
-    fun = Counted(case.fun)
-    shape = np.shape(case.x)
+def jax_function(
+    fun: Callable[[Any], Any], grad: Callable[[Any], Any], shape: tuple[int, ...]
+) -> Any:
+    """A ``jax.custom_vjp`` function whose forward and backward call the numpy loss and the
+    claimed gradient through ``jax.pure_callback`` (x64 must be enabled by the caller)."""
+    import jax
+    import jax.numpy as jnp
 
     def value_np(x: Any) -> Any:
         try:
-            value = fun(np.asarray(x, dtype=np.float64), *case.args)
+            value = fun(np.asarray(x, dtype=np.float64))
         except Exception:  # off the loss's domain: what jax would see is a NaN
             return np.asarray(np.nan)
         return np.asarray(np.real(value), np.float64)
 
     def grad_np(x: Any) -> Any:
-        return np.asarray(case.grad(np.asarray(x, dtype=np.float64), *case.args), np.float64)
+        return np.asarray(grad(np.asarray(x, dtype=np.float64)), np.float64)
 
     @jax.custom_vjp
     def f(x: Any) -> Any:
@@ -130,6 +127,21 @@ def run_jax(case: Case) -> Outcome:
         return (ct * g,)
 
     f.defvjp(f_fwd, f_bwd)
+    return f
+
+
+def run_jax(case: Case) -> Outcome:
+    try:
+        import jax
+        import jax.numpy as jnp
+        from jax.test_util import check_grads
+    except ImportError:
+        return Outcome(None, 0.0, 0, "jax not installed")
+    jax.config.update("jax_enable_x64", True)
+    fun = Counted(case.fun)
+    shape = np.shape(case.x)
+
+    f = jax_function(lambda x: fun(x, *case.args), lambda x: case.grad(x, *case.args), shape)
     x = jnp.asarray(case.x, dtype=jnp.float64)
     start = time.perf_counter()
     try:

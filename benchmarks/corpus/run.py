@@ -37,6 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # benchmarks/peers.py: the jax wrapper
 
 from cases import build_cases, dropped_cases  # noqa: E402
 from core import Case  # noqa: E402
@@ -142,33 +143,13 @@ def run_jax(case: Case, limit: float) -> dict[str, Any]:
     import jax
     import jax.numpy as jnp
     from jax.test_util import check_grads
+    from peers import jax_function  # the catalogue benchmark's wrapper, one for both
 
     jax.config.update("jax_enable_x64", True)
     fun = Counted(case.fun)
     shape = np.shape(case.x)
 
-    def value_np(x: Any) -> Any:
-        try:
-            value = fun(np.asarray(x, dtype=np.float64))
-        except Exception:
-            return np.asarray(np.nan)
-        return np.asarray(np.real(value), np.float64)
-
-    def grad_np(x: Any) -> Any:
-        return np.asarray(case.grad(np.asarray(x, dtype=np.float64)), np.float64)
-
-    @jax.custom_vjp
-    def f(x: Any) -> Any:
-        return jax.pure_callback(value_np, jax.ShapeDtypeStruct((), jnp.float64), x)
-
-    def f_fwd(x: Any) -> Any:
-        return f(x), x
-
-    def f_bwd(x: Any, ct: Any) -> Any:
-        g = jax.pure_callback(grad_np, jax.ShapeDtypeStruct(shape, jnp.float64), x)
-        return (ct * g,)
-
-    f.defvjp(f_fwd, f_bwd)
+    f = jax_function(fun, case.grad, shape)
     x = jnp.asarray(np.asarray(case.x, dtype=np.float64))
     _, seconds, exc = timed(lambda: check_grads(f, (x,), order=1, modes=["rev"]), limit)
     out: dict[str, Any] = {"seconds": seconds, "evaluations": fun.calls}
