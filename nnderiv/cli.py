@@ -172,7 +172,10 @@ def read_claims(path: str) -> dict[str, str]:
 def cmd_verify_steps(args: argparse.Namespace) -> int:
     from .symbolic import verify_steps
 
-    report = verify_steps(args.task, read_claims(args.claims))
+    from .symbolic.steps import DEFAULT_TIMEOUT
+
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
+    report = verify_steps(args.task, read_claims(args.claims), timeout=timeout)
     print(report)
     if report.ok:
         return 0
@@ -249,6 +252,20 @@ def _fraction(text: str) -> float:
     return value
 
 
+#: the default of verify_steps(timeout=…), repeated here so that the CLI starts without sympy
+STEP_TIMEOUT = 4.0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 but got {text!r}") from None
+    if not (value >= 0.0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 but got {text!r}")
+    return value
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_gradient
     from .formulas import get_loss
@@ -318,6 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify-steps", help="check a hand derivation line by line")
     p.add_argument("task", help=f"one of {tasks}")
     p.add_argument("claims", metavar="CLAIMS_FILE", help='JSON or TOML: {"u4": "-1/m", ...}')
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help=f"time budget per claimed line (default {STEP_TIMEOUT:g}; 0: no limit); "
+        "a line over it is undecided with the reason 'time budget'",
+    )
     p.set_defaults(func=cmd_verify_steps)
     return parser
 

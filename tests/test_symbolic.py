@@ -215,7 +215,7 @@ def test_multiclass_claims_use_two_indices() -> None:
     [
         ({"u9": "1"}, "node of the binary graph (u0, u1, u2, u3, u4, u5) but got 'u9'"),
         ({"u4": "-1/"}, "Could not parse the claim for u4"),
-        ({"u4": "a[j,i]"}, "entries are written a[i]"),
+        ({"u4": "a[k]"}, "entries are written a[i]"),
         ({"u4": "x + 1"}, "the name 'x'"),
         ({"u4": "sin(a[i])"}, "the call sin(...)"),
         ({"u4": "2**(10**10)"}, "exponent"),

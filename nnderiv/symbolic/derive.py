@@ -8,7 +8,6 @@ entries — the very code users call — for symbolic ``n`` and ``m``.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,6 +15,8 @@ from typing import Any, Literal
 import sympy as sp
 
 from ..errors import InvalidArgument
+from .budget import run_bounded
+from .evaluate import Evaluation, OutOfTime, evaluate_at_points
 from .graphs import Graph, Node, a, graph_for, i, j, m, n, p, y
 
 __all__ = ["Derivation", "Proof", "Step", "adjoints", "decide_zero", "derive"]
@@ -31,6 +32,7 @@ class Proof:
     status: Status
     residual: sp.Expr
     detail: str = ""
+    timed_out: bool = False  # unknown because the time budget was spent
 
     @property
     def proved(self) -> bool:
@@ -139,56 +141,87 @@ def _numerator_is_zero(expr: sp.Expr) -> bool:
     return bool(sp.expand(num) == 0)
 
 
-def decide_zero(residual: sp.Expr, *, seed: int = 0) -> Proof:
+def decide_zero(
+    residual: sp.Expr,
+    *,
+    seed: int = 0,
+    timeout: float | None = None,
+    defined: sp.Expr | None = None,
+) -> Proof:
     """Show ``residual ≡ 0`` (proved), find a counterexample (disproved), or say unknown.
 
-    1. opaque sums, ``together``, expanded numerator; 2. ``simplify`` (guarded: it can raise);
-    3. a counterexample at n = 3, m = 2 with random rationals in (0, 1) for every entry.
+    1. Evaluation at random points in exact arithmetic (:mod:`.evaluate`): a point where the
+       residual is certainly non-zero disproves it, with the point shown.
+    2. Only where every point agrees: the symbolic zero test — opaque sums, ``together``, the
+       expanded numerator, then a guarded ``simplify`` — proves it.
+    With ``timeout`` (seconds), the whole test answers within it: the symbolic part runs in a
+    worker process that is stopped at the deadline, and the proof is ``unknown`` with
+    ``timed_out`` set. ``defined``: an expression that has a value wherever the residual
+    should (a claim's true value); where the residual is certainly undefined and it is not,
+    that point disproves the residual.
     """
     residual = sp.sympify(residual)
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
     try:
-        return _decide(residual, seed)
-    except Exception as exc:  # sympy or mpmath giving up (overflow, recursion): not a verdict
-        return Proof("unknown", residual, f"sympy failed: {type(exc).__name__}: {exc}")
+        ev = evaluate_at_points(residual, seed=seed, deadline=deadline, defined=defined)
+    except OutOfTime:
+        return Proof(
+            "unknown", residual, f"time budget ({timeout:g} s) spent evaluating", timed_out=True
+        )
+    if ev.counterexample is not None:
+        where = ev.counterexample.describe(residual)
+        if ev.undefined:
+            return Proof("disproved", residual, f"at {where}: undefined there ({ev.value})")
+        return Proof("disproved", residual, f"at {where}: residual = {ev.value}")
+    remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+    outcome = run_bounded(_symbolic_zero, residual, seconds=remaining)
+    agreement = _agreement(ev)
+    if outcome.timed_out:
+        return Proof(
+            "unknown",
+            residual,
+            f"time budget ({timeout:g} s): no symbolic proof within it; {agreement}",
+            timed_out=True,
+        )
+    if outcome.value is None:
+        return Proof("unknown", residual, f"sympy failed: {outcome.error}; {agreement}")
+    proved, note, shown = outcome.value
+    if proved:
+        return Proof("proved", residual, note)
+    return Proof("unknown", shown, f"{note or 'no symbolic proof'}; {agreement}")
 
 
-def _decide(residual: sp.Expr, seed: int) -> Proof:
-    if _numerator_is_zero(residual):
-        return Proof("proved", residual, "together + expanded numerator")
+def _agreement(ev: Evaluation) -> str:
+    if ev.agreed == 0:
+        return f"not evaluable at any of {ev.skipped} random points"
+    how = "exact arithmetic" if ev.exact else "rigorous intervals at 1,600 bits"
+    return f"zero at {ev.agreed} random points ({how})"
+
+
+def _symbolic_zero(residual: sp.Expr) -> tuple[bool, str, sp.Expr]:
+    try:
+        if _numerator_is_zero(residual):
+            return True, "together + expanded numerator", residual
+    except Exception as exc:  # sympy giving up (overflow, recursion): not a verdict
+        return False, f"sympy failed: {type(exc).__name__}", residual
+    try:  # entries are positive where the loss is defined: log(a·y) = log a + log y
+        entries = sorted(
+            (e for e in residual.atoms(sp.Indexed) if str(e.base.label) in ("a", "y")),
+            key=sp.default_sort_key,
+        )
+        positive = residual.xreplace({e: sp.Dummy(positive=True) for e in entries})
+        if _numerator_is_zero(sp.expand_log(positive, force=False)):
+            return True, "log rules with positive entries", residual
+    except Exception as exc:  # sympy giving up: not a verdict
+        return False, f"sympy failed: {type(exc).__name__}", residual
     try:
         simpler = sp.simplify(residual)
         if _numerator_is_zero(simpler):
-            return Proof("proved", residual, "simplify")
-        residual_shown = simpler
+            return True, "simplify", residual
     except Exception as exc:  # sympy's simplify can raise (e.g. StopIteration) on softmax forms
-        residual_shown = residual
-        note = f"simplify raised {type(exc).__name__}"
-    else:
-        note = ""
-    witness = _counterexample(residual, seed)
-    if witness:
-        return Proof("disproved", residual_shown, witness)
-    return Proof("unknown", residual_shown, note or "no proof and no counterexample found")
-
-
-def _counterexample(expr: sp.Expr, seed: int) -> str:
-    rng = random.Random(seed)
-    fixed = {k: v for k, v in {n: 3, m: 2, j: 1, i: 0}.items() if expr.has(k)}
-    where = ", ".join(f"{k}={v}" for k, v in fixed.items())
-    concrete = expr.subs(fixed).doit()
-    for _ in range(3):
-        entries = concrete.atoms(sp.Indexed)
-        labels = {e.base.label for e in entries}
-        free = entries | {s for s in concrete.free_symbols if s not in labels}
-        values = {e: sp.Rational(rng.randint(1, 99), 100) for e in free}
-        try:
-            v = complex(sp.N(concrete.xreplace(values), 30))
-        except (TypeError, ValueError, OverflowError, ArithmeticError):
-            continue
-        if abs(v) > 1e-12:
-            shown = ", ".join(f"{k}={val}" for k, val in sorted(values.items(), key=str)[:6])
-            return f"at {where + ', ' if where else ''}{shown}…: residual = {v.real:.6g}"
-    return ""
+        return False, f"simplify raised {type(exc).__name__}", residual
+    return False, "", simpler
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import ast
 import math
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import sympy as sp
 
 from ..errors import InvalidArgument
 from .derive import Proof, adjoints, decide_zero
-from .graphs import Graph, a, graph_for, m, n, y
+from .graphs import Graph, a, graph_for, i, j, m, n, y
 from .printing import expr_text
 
-__all__ = ["StepLine", "StepReport", "parse_claim", "verify_steps"]
+__all__ = ["DEFAULT_TIMEOUT", "StepLine", "StepReport", "parse_claim", "verify_steps"]
 
 LineStatus = Literal["correct", "wrong", "carried", "unjustified", "undecided", "unclaimed"]
 MAX_CLAIM_LENGTH = 2000
 MAX_EXPONENT = 64
 MAX_DIGITS = 10_000
+MAX_DEPTH = 100
+#: seconds per claimed line (both of its zero tests); ``timeout=None`` lifts it
+DEFAULT_TIMEOUT = 4.0
 
 _BINOPS: dict[type[ast.operator], Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
     ast.Add: lambda x, z: x + z,
@@ -40,8 +44,14 @@ _FUNCS = {"log": sp.log, "exp": sp.exp}
 def parse_claim(text: str, graph: Graph, node: str = "claim") -> sp.Expr:
     """Parse one claimed expression into sympy, refusing anything outside the small grammar.
 
-    Raises :class:`InvalidArgument` naming ``node`` and what was refused.
+    Raises :class:`InvalidArgument` naming ``node`` and what was refused. An entry written with
+    the graph's index names in another order (``y[i,j]`` for ``y[j,i]``) is parsed as that
+    other entry; :func:`verify_steps` reports it as a wrong line with a hint.
     """
+    return _parse(text, graph, node)[0]
+
+
+def _parse(text: str, graph: Graph, node: str) -> tuple[sp.Expr, list[str]]:
     if not isinstance(text, str):
         raise InvalidArgument(
             f"Expected the claim for {node} to be a string but got {text!r} "
@@ -52,21 +62,81 @@ def parse_claim(text: str, graph: Graph, node: str = "claim") -> sp.Expr:
             f"Expected the claim for {node} to be at most {MAX_CLAIM_LENGTH} characters "
             f"but got {len(text)}"
         )
-    source = text.replace("^", "**")
+    for k, ch in enumerate(text):
+        if 0xD800 <= ord(ch) <= 0xDFFF or ch == "\0":
+            raise InvalidArgument(
+                f"Expected the claim for {node} to be text but got the character "
+                f"U+{ord(ch):04X} at position {k} (a lone surrogate or a NUL)"
+            )
+    source = text.replace("^", "**").strip()
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         caret = " " * max((exc.offset or 1) - 1, 0) + "^"
         raise InvalidArgument(
-            f"Could not parse the claim for {node}: {exc.msg}\n    {source.strip()}\n    {caret}"
+            f"Could not parse the claim for {node}: {exc.msg}\n    {source}\n    {caret}"
         ) from None
-    return _Builder(graph, node).build(tree.body)
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise InvalidArgument(
+            f"Could not parse the claim for {node}: nested too deeply for the parser "
+            f"({type(exc).__name__})"
+        ) from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise InvalidArgument(
+            f"Expected the claim for {node} to be nested at most {MAX_DEPTH} deep "
+            f"but got {depth} levels (unary signs, calls, powers and parentheses count)"
+        )
+    builder = _Builder(graph, node)
+    try:
+        expr = builder.build(tree.body)
+    except RecursionError:
+        raise InvalidArgument(
+            f"Could not build the claim for {node}: nested too deeply"
+        ) from None
+    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        raise InvalidArgument(
+            f"Refused in the claim for {node}: it is infinite or undefined ({expr_text(expr)})"
+        )
+    if expr.has(sp.I):
+        raise InvalidArgument(
+            f"Refused in the claim for {node}: it is not real ({expr_text(expr)})"
+        )
+    return expr, builder.slips
+
+
+def _depth(root: ast.AST) -> int:
+    """Nesting depth, iteratively; a chain ``x + y + z`` or ``x*y/z`` counts as one level."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        for child in ast.iter_child_nodes(node):
+            same_chain = (
+                isinstance(node, ast.BinOp)
+                and isinstance(child, ast.BinOp)
+                and child is node.left
+                and _chain(node.op) == _chain(child.op)
+                and _chain(node.op) != "pow"
+            )
+            stack.append((child, d if same_chain else d + 1))
+    return deepest
+
+
+def _chain(op: ast.operator) -> str:
+    if isinstance(op, (ast.Add, ast.Sub)):
+        return "add"
+    if isinstance(op, (ast.Mult, ast.Div)):
+        return "mul"
+    return "pow"
 
 
 class _Builder:
     def __init__(self, graph: Graph, node: str) -> None:
         self.graph, self.node = graph, node
         self.index_names = {str(s): s for s in graph.indices}
+        self.slips: list[str] = []
 
     def refuse(self, what: str) -> InvalidArgument:
         allowed = "numbers, m, n, " + ", ".join(
@@ -78,13 +148,17 @@ class _Builder:
         )
 
     def build(self, node: ast.AST) -> sp.Expr:
+        if isinstance(node, ast.BinOp) and _chain(node.op) != "pow":
+            return self.chain(node)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.refuse(f"the constant {node.value!r}")
             if isinstance(node.value, float) and not math.isfinite(node.value):
                 raise self.refuse(f"the number {ast.unparse(node)} (not finite)")
+            if isinstance(node.value, int) and node.value.bit_length() > 4 * MAX_DIGITS:
+                raise self.refuse(f"a number of more than {MAX_DIGITS} digits")
             return (
-                sp.Rational(str(node.value))
+                sp.Rational(repr(node.value))
                 if isinstance(node.value, float)
                 else sp.Integer(node.value)
             )
@@ -94,23 +168,20 @@ class _Builder:
             if node.id == "n":
                 return n
             raise self.refuse(f"the name {node.id!r}")
-        if isinstance(node, ast.BinOp):
+        if isinstance(node, ast.BinOp):  # a power
             left, right = self.build(node.left), self.build(node.right)
-            if isinstance(node.op, ast.Pow):
-                if not (right.is_number and abs(float(right)) <= MAX_EXPONENT):
-                    raise self.refuse(f"the exponent {right} (a number within ±{MAX_EXPONENT})")
-                if left.is_Rational:  # bound the size of exact numbers: no (10^64)^64^… bombs
-                    digits = len(str(abs(left.p))) + len(str(left.q))
-                    if digits * abs(float(right)) > MAX_DIGITS:
-                        raise self.refuse(f"a number of more than {MAX_DIGITS} digits")
-                return sp.Pow(left, right)
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                raise self.refuse(f"the operator {type(node.op).__name__}")
-            if isinstance(node.op, ast.Div) and right == 0:
-                raise self.refuse("a division by zero")
-            out: sp.Expr = op(left, right)
-            return out
+            if not (right.is_Rational and abs(right) <= MAX_EXPONENT):
+                raise self.refuse(
+                    f"the exponent {expr_text(right)} (a rational number within "
+                    f"±{MAX_EXPONENT})"
+                )
+            if left.is_Rational:  # bound the size of exact numbers: no (10^64)^64^… bombs
+                digits = len(str(abs(left.p))) + len(str(left.q))
+                if digits * abs(float(right)) > MAX_DIGITS:
+                    raise self.refuse(f"a number of more than {MAX_DIGITS} digits")
+                if left == 0 and right < 0:
+                    raise self.refuse("a division by zero")
+            return sp.Pow(left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand)
             return -inner if isinstance(node.op, ast.USub) else inner
@@ -121,9 +192,28 @@ class _Builder:
             if func not in _FUNCS or node.keywords or len(node.args) != 1:
                 shown = ast.unparse(node.func)
                 raise self.refuse(f"the call {shown}(...) (only log(x) and exp(x))")
-            called: sp.Expr = _FUNCS[func](self.build(node.args[0]))
+            argument = self.build(node.args[0])
+            if func == "log" and argument.is_number and argument.is_Rational and argument <= 0:
+                raise self.refuse(f"the log of {expr_text(argument)} (not positive)")
+            called: sp.Expr = _FUNCS[func](argument)
             return called
         raise self.refuse(f"the expression {ast.unparse(node)!r}")
+
+    def chain(self, node: ast.BinOp) -> sp.Expr:
+        """``x + y − z`` or ``x·y/z`` along the left spine, without recursing down it."""
+        kind = _chain(node.op)
+        ops: list[tuple[ast.operator, ast.AST]] = []
+        cur: ast.AST = node
+        while isinstance(cur, ast.BinOp) and _chain(cur.op) == kind:
+            ops.append((cur.op, cur.right))
+            cur = cur.left
+        out = self.build(cur)
+        for op, right_node in reversed(ops):
+            right = self.build(right_node)
+            if isinstance(op, ast.Div) and right == 0:
+                raise self.refuse("a division by zero")
+            out = _BINOPS[type(op)](out, right)
+        return out
 
     def subscript(self, node: ast.Subscript) -> sp.Expr:
         if not isinstance(node.value, ast.Name) or node.value.id not in ("a", "y"):
@@ -132,11 +222,22 @@ class _Builder:
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         names = [p.id if isinstance(p, ast.Name) else None for p in parts]
         want = list(self.index_names)
-        if names != want:
-            raise self.refuse(
-                f"{ast.unparse(node)} (entries are written {node.value.id}[{','.join(want)}])"
+        if names == want:
+            return base[tuple(self.index_names[str(k)] for k in names)]
+        written = f"{node.value.id}[{','.join(want)}]"
+        if names and all(k in _INDEX_SYMBOLS for k in names):
+            # an index slip: a *different* entry, so the line is wrong (with a hint), not refused
+            hint = (
+                "indices swapped?"
+                if sorted(names) == sorted(want)  # type: ignore[type-var]
+                else "indices slipped?"
             )
-        return base[tuple(self.index_names[str(k)] for k in names)]
+            self.slips.append(f"{ast.unparse(node)}: {hint} entries are written {written}")
+            return base[tuple(_INDEX_SYMBOLS[str(k)] for k in names)]
+        raise self.refuse(f"{ast.unparse(node)} (entries are written {written})")
+
+
+_INDEX_SYMBOLS = {"i": i, "j": j}
 
 
 @dataclass(frozen=True)
@@ -182,13 +283,21 @@ class StepReport:
         return "\n".join(rows)
 
 
-def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
+def verify_steps(
+    task: str, claims: Mapping[str, str], *, timeout: float | None = DEFAULT_TIMEOUT
+) -> StepReport:
     """Check a claimed ``∂J/∂u_k`` for each node against the derivation and the chain rule.
 
     A line is ``correct``; ``wrong`` (a new error: neither right nor what the chain rule gives
-    from the claimed lines above); ``carried`` (wrong, but it does follow from a wrong line above:
-    the error is carried forward); ``unjustified`` (right, but not what the chain rule gives from
-    the claimed lines above); ``undecided`` (sympy could neither prove nor disprove).
+    from the lines above); ``carried`` (wrong, but it does follow from a wrong line above: the
+    error is carried forward); ``unjustified`` (right, but not what the chain rule gives from
+    the lines above); ``undecided`` (neither proved nor disproved, with the reason). "The lines
+    above" are the claimed ones where claimed; a line not written takes the value the chain rule
+    gives from the lines above it, so an error is carried through unwritten lines.
+
+    Inequality is decided by exact evaluation at random points, equality by sympy's zero test;
+    each claimed line is answered within ``timeout`` seconds (``None``: no limit), after which
+    it is ``undecided`` with the reason "time budget".
 
     Example::
 
@@ -207,11 +316,21 @@ def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
             f'Expected at least one claim, e.g. {{"u1": "..."}}, for the nodes '
             f"{', '.join(graph.names)} but got none"
         )
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise InvalidArgument(
+            f"Expected timeout to be a positive number of seconds or None but got {timeout!r}"
+        )
     for name in claims:
         graph.node(str(name))  # unknown node: InvalidArgument listing the known ones
-    parsed = {str(k): parse_claim(v, graph, str(k)) for k, v in claims.items()}
+    parsed = {str(k): _parse(v, graph, str(k)) for k, v in claims.items()}
     steps = {s.node: s for s in adjoints(graph)}
-    used: dict[str, sp.Expr] = {}  # the claimed value where given, else the true one
+    used: dict[str, sp.Expr] = {}  # the claimed value where given, else the chain rule's
+    proved_right: set[str] = set()  # lines whose used value is proved equal to the true one
     lines: list[StepLine] = []
     for node in reversed(graph.nodes):
         step = steps[node.name]
@@ -219,18 +338,63 @@ def verify_steps(task: str, claims: Mapping[str, str]) -> StepReport:
         expected = (
             sp.Add(*(used[c] * local for c, local in step.terms)) if step.terms else sp.Integer(1)
         )
-        claim = parsed.get(node.name)
-        if claim is None:
-            used[node.name] = true
-            lines.append(StepLine(node.name, None, "unclaimed", true, expected, ""))
+        # nothing wrong above: what the chain rule gives from the lines above is the truth
+        clean = all(c in proved_right for c, _ in step.terms)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if node.name not in parsed:
+            used[node.name] = true if clean else expected
+            if clean:
+                proved_right.add(node.name)
+                lines.append(StepLine(node.name, None, "unclaimed", true, true, ""))
+            else:
+                lines.append(_unclaimed(node.name, true, expected, deadline))
             continue
+        claim, slips = parsed[node.name]
         used[node.name] = claim
-        right = decide_zero(claim - true)
-        follows = decide_zero(claim - expected)
-        lines.append(
-            _verdict(node.name, str(claims[node.name]), true, expected, right, follows, step.terms)
+        right = decide_zero(claim - true, timeout=_left(deadline), defined=true)
+        if right.proved:
+            proved_right.add(node.name)
+        follows = (
+            right
+            if clean
+            else decide_zero(claim - expected, timeout=_left(deadline), defined=expected)
         )
+        line = _verdict(
+            node.name, str(claims[node.name]), true, expected, right, follows, step.terms
+        )
+        if slips:
+            line = _with_slips(line, slips)
+        lines.append(line)
     return StepReport(task, lines)
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (at least a sliver, so the answer is "time budget")."""
+    return None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+
+
+def _unclaimed(
+    name: str, true: sp.Expr, expected: sp.Expr, deadline: float | None
+) -> StepLine:
+    """An unwritten line below a wrong one carries the chain rule's value; say so."""
+    proof = decide_zero(expected - true, timeout=_left(deadline), defined=true)
+    note = (
+        f"carries {expr_text(expected)} from the lines above (correct: {expr_text(true)})"
+        if proof.status == "disproved"
+        else ""
+    )
+    return StepLine(name, None, "unclaimed", true, expected, note)
+
+
+def _with_slips(line: StepLine, slips: list[str]) -> StepLine:
+    hint = "; ".join(slips)
+    if line.status in ("wrong", "carried"):
+        return replace(line, message=f"{hint}; {line.message}")
+    return replace(line, message=f"{hint}{'; ' + line.message if line.message else ''}")
+
+
+def _reason(proof: Proof) -> str:
+    return proof.detail or "no proof and no counterexample"
 
 
 def _verdict(
@@ -244,18 +408,26 @@ def _verdict(
 ) -> StepLine:
     r, f = right.status, follows.status
     parents = ", ".join(c for c, _ in terms) or "the seed"
-    if (
-        r == "unknown"
-        or (r == "proved" and f == "unknown")
-        or (r == "disproved" and f == "unknown")
-    ):
+    if r == "unknown":
         return StepLine(
             name,
             text,
             "undecided",
             true,
             expected,
-            f"sympy could not decide; expected {expr_text(true)}",
+            f"{_budget_word(right)}could not decide whether it is right ({_reason(right)}); "
+            f"expected {expr_text(true)}",
+        )
+    if f == "unknown":
+        verdict = "right" if r == "proved" else f"wrong (correct: {expr_text(true)})"
+        return StepLine(
+            name,
+            text,
+            "undecided",
+            true,
+            expected,
+            f"{_budget_word(follows)}{verdict}, but could not decide whether it follows from "
+            f"the lines above ({_reason(follows)}); they give {expr_text(expected)}",
         )
     if r == "proved" and f == "proved":
         return StepLine(name, text, "correct", true, expected, "")
@@ -266,7 +438,8 @@ def _verdict(
             "unjustified",
             true,
             expected,
-            f"right, but the chain rule from the claimed {parents} gives {expr_text(expected)}",
+            f"right, but the chain rule from the lines above ({parents}) gives "
+            f"{expr_text(expected)}",
         )
     if f == "proved":
         return StepLine(
@@ -277,4 +450,15 @@ def _verdict(
             expected,
             f"follows from the wrong line above ({parents}); correct: {expr_text(true)}",
         )
-    return StepLine(name, text, "wrong", true, expected, f"correct: {expr_text(true)}")
+    return StepLine(
+        name,
+        text,
+        "wrong",
+        true,
+        expected,
+        f"correct: {expr_text(true)} (differs {right.detail})",
+    )
+
+
+def _budget_word(proof: Proof) -> str:
+    return "time budget: " if proof.timed_out else ""
