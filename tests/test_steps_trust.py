@@ -268,3 +268,59 @@ def test_fuzzed_claims_answer_or_are_refused(claim: str) -> None:
         assert "u0" in str(exc)
         return
     assert report.lines[-1].status in ("correct", "wrong", "undecided")
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. printouts in the text's own forms (SPEC.md: graph bodies in the written order, 1/m in
+#    front, 1 − y and 1 − a kept as the graph has them)
+# ---------------------------------------------------------------------------------------------
+
+SPEC_LINES = {
+    "binary": [
+        "u4_i = y_i u2_i + (1 − y_i) u3_i",  # SPEC.md: u4 = y_i u2 + (1 - y_i) u3
+        "u5 = −(1/m) Σ_i u4_i = J",
+        "∂J/∂u4_i = ∂J/∂u5 · ∂u5/∂u4_i = −1/m",  # SPEC.md's example line
+        "∂J/∂u3_i = ∂J/∂u4_i · ∂u4_i/∂u3_i = −(1/m)(1 − y_i)",
+        "∂J/∂u2_i = ∂J/∂u4_i · ∂u4_i/∂u2_i = −(1/m) y_i",
+        "∂J/∂u1_i = ∂J/∂u3_i · ∂u3_i/∂u1_i = −(1/m)(1 − y_i)/(1 − a_i)",
+        "∂J/∂u0_i = ∂J/∂u1_i · ∂u1_i/∂u0_i + ∂J/∂u2_i · ∂u2_i/∂u0_i"
+        " = (1/m)((1 − y_i)/(1 − a_i) − y_i/a_i)",  # equation (2)
+        "∂J/∂z_i = ∂J/∂a_i · a_i (1 − a_i) = (1/m)(a_i − y_i)",  # equation (3)
+    ],
+    "multiclass": [
+        "u2_ji = y_ji u1_ji",
+        "∂J/∂u3_i = ∂J/∂u4 · ∂u4/∂u3_i = −1/m",
+        "∂J/∂u1_ji = ∂J/∂u2_ji · ∂u2_ji/∂u1_ji = −(1/m) y_ji",
+        "∂J/∂u0_ji = ∂J/∂u1_ji · ∂u1_ji/∂u0_ji = −(1/m) y_ji/a_ji",  # equation (5)
+        "= (1/m)(a_ji Σ_p y_pi − y_ji)",  # the general softmax form
+        "∂J/∂z_ji = (1/m)(a_ji − y_ji)",  # equation (6)
+    ],
+    "multilabel": [
+        "u4_ji = y_ji u2_ji + (1 − y_ji) u3_ji",
+        "u5_j = −(1/m) Σ_i u4_ji",
+        "∂J/∂u5_j = ∂J/∂u6 · ∂u6/∂u5_j = 1",
+        "∂J/∂u1_ji = ∂J/∂u3_ji · ∂u3_ji/∂u1_ji = −(1/m)(1 − y_ji)/(1 − a_ji)",
+        "= (1/m)((1 − y_ji)/(1 − a_ji) − y_ji/a_ji)",  # equation (8)
+        "∂J/∂z_ji = ∂J/∂a_ji · a_ji (1 − a_ji) = (1/m)(a_ji − y_ji)",  # equation (9)
+    ],
+}
+
+
+@pytest.mark.parametrize("task", sorted(SPEC_LINES))
+def test_printouts_follow_the_text(task: str) -> None:
+    text = derive_module.derive(task, "Z").to_text()
+    for line in SPEC_LINES[task]:
+        assert line in text, f"{line!r} not in the {task} printout"
+    assert "·y" not in text and "(a_i − 1)" not in text and "(a_ji − 1)" not in text
+
+
+@pytest.mark.parametrize("task", sorted(SPEC_LINES))
+def test_the_printed_forms_are_the_proved_values(task: str) -> None:
+    for step in derive_module.adjoints(derive_module.graph_for(task)):
+        assert step.shown is not None
+        assert decide_zero(step.shown.value() - step.value).proved, step.node
+
+
+def test_a_wrong_line_names_the_correct_value_in_the_texts_form() -> None:
+    report = verify_steps("binary", {"u1": "(1-y[i])/(m*(a[i]-1)) + 1"})
+    assert "correct: −(1/m)(1 − y_i)/(1 − a_i)" in report.lines[4].message

@@ -207,7 +207,7 @@ def test_multiclass_claims_use_two_indices() -> None:
     assert verify_steps("multiclass", claims).ok
     wrong = verify_steps("multiclass", dict(claims, u0="-y[j,i]/a[j,i]"))
     assert wrong.first_wrong == "u0"
-    assert "correct: −y_ji/(m·a_ji)" in str(wrong)
+    assert "correct: −(1/m) y_ji/a_ji" in str(wrong)
 
 
 @pytest.mark.parametrize(

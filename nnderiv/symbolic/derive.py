@@ -16,6 +16,7 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 from .budget import run_bounded
+from .display import Shown, Term
 from .evaluate import Evaluation, OutOfTime, evaluate_at_points
 from .graphs import Graph, Node, a, graph_for, i, j, m, n, p, y
 
@@ -52,6 +53,7 @@ class Step:
     terms: tuple[tuple[str, sp.Expr], ...]
     value: sp.Expr
     rule: str = ""
+    shown: Shown | None = None  # the value in the text's own form (printing only)
 
 
 @dataclass
@@ -237,12 +239,14 @@ def adjoints(graph: Graph) -> list[Step]:
     """Every ``∂J/∂u_k`` from the last node down, in ``a``, ``y``, ``m`` (one Step per node)."""
     values = graph.forward_values()
     adj: dict[str, sp.Expr] = {}
+    shown: dict[str, Shown] = {}
     steps: list[Step] = []
     for node in reversed(graph.nodes):
         consumers = graph.consumers.get(node.name, [])
         if not consumers:
             adj[node.name] = sp.Integer(1)
-            steps.append(Step(node.name, node.indices, (), sp.Integer(1)))
+            shown[node.name] = Shown((Term(sp.Integer(1)),))
+            steps.append(Step(node.name, node.indices, (), sp.Integer(1), shown=shown[node.name]))
             continue
         terms = []
         for cname in consumers:
@@ -252,7 +256,12 @@ def adjoints(graph: Graph) -> list[Step]:
         # each path tidied on its own: two consumers show as a sum of two terms, as in SPEC.md
         value = sp.Add(*(_tidy(adj[c] * local) for c, local in terms))
         adj[node.name] = value
-        steps.append(Step(node.name, node.indices, tuple(terms), value))
+        # the written form: each path's factors in the order the chain rule multiplies them
+        written = Shown(())
+        for c, local in terms:
+            written = written.plus(shown[c].times(local))
+        shown[node.name] = written
+        steps.append(Step(node.name, node.indices, tuple(terms), value, shown=written))
     return steps
 
 

@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from .display import shown_latex, shown_text
 from .graphs import Graph, Node
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def _node_latex(name: str, indices: tuple[sp.Symbol, ...]) -> str:
 
 
 def _graph_lines(graph: Graph, latex: bool) -> list[str]:
-    show = expr_latex if latex else expr_text
+    show = shown_latex if latex else shown_text
     label = _node_latex if latex else _node_text
     lines = []
     last = graph.nodes[-1].name
@@ -100,7 +101,7 @@ def _body(node: Node, show: Any, latex: bool) -> str:
 
 
 def _step_lines(d: Derivation, latex: bool) -> list[str]:
-    show = expr_latex if latex else expr_text
+    written = shown_latex if latex else shown_text
     label = _node_latex if latex else _node_text
 
     def partial(top: str, bot: str) -> str:
@@ -121,7 +122,7 @@ def _step_lines(d: Derivation, latex: bool) -> list[str]:
             consumer = d.graph.node(cname)
             c_lab = label(consumer.name, consumer.indices)
             chain.append(partial("J", c_lab) + dot + partial(c_lab, label(node.name, node.indices)))
-        lines.append(f"{lhs} = {' + '.join(chain)} = {show(step.value)}")
+        lines.append(f"{lhs} = {' + '.join(chain)} = {written(step.shown or step.value)}")
     return lines
 
 
@@ -246,7 +247,7 @@ def derivation_text(d: Derivation) -> str:
             out += ["", "Through the sigmoid, σ'(z) = a (1 − a):"]
             out.append(
                 f"  ∂J/∂z{_sub(g)} = ∂J/∂a{_sub(g)} · a{_sub(g)} (1 − a{_sub(g)}) = "
-                f"{expr_text(step.value)}"
+                f"{shown_text(step.value)}"
             )
             out.append(
                 f"Vectorised: ∂J/∂Z = {_BACKWARD['sigmoid'][0]} = "
@@ -256,7 +257,7 @@ def derivation_text(d: Derivation) -> str:
         elif step.rule == "softmax":
             out += ["", "Through the softmax (each column i; its sum Σ_p runs over the rows):"]
             out.append(
-                f"  ∂J/∂z_ji = a_ji (∂J/∂a_ji − Σ_p ∂J/∂a_pi a_pi) = {expr_text(step.value)}"
+                f"  ∂J/∂z_ji = a_ji (∂J/∂a_ji − Σ_p ∂J/∂a_pi a_pi) = {shown_text(step.value)}"
             )
             out.append(
                 f"  general form: ∂J/∂Z = {_BACKWARD['softmax'][0]} = "
@@ -269,7 +270,7 @@ def derivation_text(d: Derivation) -> str:
                 "",
                 f"With the simplex constraint {d.constraint} (one-hot or probability labels):",
             ]
-            out.append(f"  ∂J/∂z_ji = {expr_text(step.value)}")
+            out.append(f"  ∂J/∂z_ji = {shown_text(step.value)}")
             out.append(
                 f"Vectorised: ∂J/∂Z = {vectorised(g, 'grad_Z_rule').text}"
                 f"    equation ({loss.equations[2]})"
@@ -305,7 +306,7 @@ def _latex_lines(d: Derivation) -> list[str]:
             lines.append(
                 f"&\\frac{{\\partial J}}{{\\partial z_{{{idx}}}}} = \\frac{{\\partial J}}"
                 f"{{\\partial a_{{{idx}}}}} a_{{{idx}}} (1 - a_{{{idx}}}) = "
-                f"{expr_latex(step.value)}"
+                f"{shown_latex(step.value)}"
             )
             lines.append(
                 f"&\\frac{{\\partial J}}{{\\partial Z}} = {_BACKWARD['sigmoid'][1]} = "
@@ -315,7 +316,7 @@ def _latex_lines(d: Derivation) -> list[str]:
             lines.append(
                 "&\\frac{\\partial J}{\\partial z_{ji}} = a_{ji} \\left(\\frac{\\partial J}"
                 "{\\partial a_{ji}} - \\sum_{p} \\frac{\\partial J}{\\partial a_{pi}} a_{pi}"
-                f"\\right) = {expr_latex(step.value)}"
+                f"\\right) = {shown_latex(step.value)}"
             )
             lines.append(
                 f"&\\frac{{\\partial J}}{{\\partial Z}} = {_BACKWARD['softmax'][1]} = "
@@ -324,7 +325,7 @@ def _latex_lines(d: Derivation) -> list[str]:
         elif step.rule == "simplex":
             lines.append(
                 "&\\text{with } \\textstyle\\sum_{p} y_{pi} = 1: \\quad "
-                f"\\frac{{\\partial J}}{{\\partial z_{{ji}}}} = {expr_latex(step.value)}"
+                f"\\frac{{\\partial J}}{{\\partial z_{{ji}}}} = {shown_latex(step.value)}"
             )
             lines.append(
                 f"&\\frac{{\\partial J}}{{\\partial Z}} = {vectorised(g, 'grad_Z_rule').tex}"

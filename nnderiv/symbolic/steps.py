@@ -13,13 +13,14 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import sympy as sp
 
 from ..errors import InvalidArgument
 from .derive import Proof, adjoints, decide_zero
 from .graphs import Graph, a, graph_for, i, j, m, n, y
+from .display import shown_text
 from .printing import expr_text
 
 __all__ = ["DEFAULT_TIMEOUT", "StepLine", "StepReport", "parse_claim", "verify_steps"]
@@ -335,6 +336,7 @@ def verify_steps(
     for node in reversed(graph.nodes):
         step = steps[node.name]
         true = step.value
+        truth = step.shown or true
         expected = (
             sp.Add(*(used[c] * local for c, local in step.terms)) if step.terms else sp.Integer(1)
         )
@@ -347,7 +349,7 @@ def verify_steps(
                 proved_right.add(node.name)
                 lines.append(StepLine(node.name, None, "unclaimed", true, true, ""))
             else:
-                lines.append(_unclaimed(node.name, true, expected, deadline))
+                lines.append(_unclaimed(node.name, true, truth, expected, deadline))
             continue
         claim, slips = parsed[node.name]
         used[node.name] = claim
@@ -360,7 +362,7 @@ def verify_steps(
             else decide_zero(claim - expected, timeout=_left(deadline), defined=expected)
         )
         line = _verdict(
-            node.name, str(claims[node.name]), true, expected, right, follows, step.terms
+            node.name, str(claims[node.name]), true, truth, expected, right, follows, step.terms
         )
         if slips:
             line = _with_slips(line, slips)
@@ -374,12 +376,12 @@ def _left(deadline: float | None) -> float | None:
 
 
 def _unclaimed(
-    name: str, true: sp.Expr, expected: sp.Expr, deadline: float | None
+    name: str, true: sp.Expr, truth: Any, expected: sp.Expr, deadline: float | None
 ) -> StepLine:
     """An unwritten line below a wrong one carries the chain rule's value; say so."""
     proof = decide_zero(expected - true, timeout=_left(deadline), defined=true)
     note = (
-        f"carries {expr_text(expected)} from the lines above (correct: {expr_text(true)})"
+        f"carries {shown_text(expected)} from the lines above (correct: {shown_text(truth)})"
         if proof.status == "disproved"
         else ""
     )
@@ -401,6 +403,7 @@ def _verdict(
     name: str,
     text: str,
     true: sp.Expr,
+    truth: Any,
     expected: sp.Expr,
     right: Proof,
     follows: Proof,
@@ -416,10 +419,10 @@ def _verdict(
             true,
             expected,
             f"{_budget_word(right)}could not decide whether it is right ({_reason(right)}); "
-            f"expected {expr_text(true)}",
+            f"expected {shown_text(truth)}",
         )
     if f == "unknown":
-        verdict = "right" if r == "proved" else f"wrong (correct: {expr_text(true)})"
+        verdict = "right" if r == "proved" else f"wrong (correct: {shown_text(truth)})"
         return StepLine(
             name,
             text,
@@ -427,7 +430,7 @@ def _verdict(
             true,
             expected,
             f"{_budget_word(follows)}{verdict}, but could not decide whether it follows from "
-            f"the lines above ({_reason(follows)}); they give {expr_text(expected)}",
+            f"the lines above ({_reason(follows)}); they give {shown_text(expected)}",
         )
     if r == "proved" and f == "proved":
         return StepLine(name, text, "correct", true, expected, "")
@@ -439,7 +442,7 @@ def _verdict(
             true,
             expected,
             f"right, but the chain rule from the lines above ({parents}) gives "
-            f"{expr_text(expected)}",
+            f"{shown_text(expected)}",
         )
     if f == "proved":
         return StepLine(
@@ -448,7 +451,7 @@ def _verdict(
             "carried",
             true,
             expected,
-            f"follows from the wrong line above ({parents}); correct: {expr_text(true)}",
+            f"follows from the wrong line above ({parents}); correct: {shown_text(truth)}",
         )
     return StepLine(
         name,
@@ -456,7 +459,7 @@ def _verdict(
         "wrong",
         true,
         expected,
-        f"correct: {expr_text(true)} (differs {right.detail})",
+        f"correct: {shown_text(truth)} (differs {right.detail})",
     )
 
 
