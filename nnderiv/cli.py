@@ -171,7 +171,6 @@ def read_claims(path: str) -> dict[str, str]:
 
 def cmd_verify_steps(args: argparse.Namespace) -> int:
     from .symbolic import verify_steps
-
     from .symbolic.steps import DEFAULT_TIMEOUT
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)

@@ -120,7 +120,8 @@ def test_a_right_line_below_a_carried_error_is_unjustified() -> None:
 
 
 def test_unwritten_lines_below_right_lines_stay_silent() -> None:
-    report = verify_steps("multilabel", {"u4": "-1/m", "u0": "(1-y[j,i])/(m*(1-a[j,i]))-y[j,i]/(m*a[j,i])"})
+    claims = {"u4": "-1/m", "u0": "(1-y[j,i])/(m*(1-a[j,i]))-y[j,i]/(m*a[j,i])"}
+    report = verify_steps("multilabel", claims)
     assert report.ok
     assert all(ln.message == "" for ln in report.lines)
 
@@ -249,7 +250,7 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 CLAIMS = st.recursive(_ATOMS, _combine, max_leaves=12)
 NOISE = st.text(
-    alphabet=st.sampled_from(list("amnyij[](),+-*/^.0123456789elogxp _") + ["\ud800", "é", "\x00"]),
+    alphabet=st.sampled_from([*"amnyij[](),+-*/^.0123456789elogxp _", "\ud800", "é", "\x00"]),
     max_size=60,
 )
 

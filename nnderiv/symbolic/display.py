@@ -18,7 +18,7 @@ import sympy as sp
 
 from .graphs import m
 
-__all__ = ["Shown", "Term", "shown_of", "shown_text", "shown_latex"]
+__all__ = ["Shown", "Term", "shown_latex", "shown_of", "shown_text"]
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,8 @@ class _Renderer:
             return f"\\frac{{{num}}}{{{den}}}"
         den = self.product(t.den)
         if len(t.den) > 1 or isinstance(t.den[0], sp.Add) or " " in den:
-            den = den if den.startswith("(") and den.endswith(")") and len(t.den) == 1 else f"({den})"
+            single = den.startswith("(") and den.endswith(")") and len(t.den) == 1
+            den = den if single else f"({den})"
         return f"{num}/{den}"
 
     def term(self, t: Term, *, first: bool) -> str:

@@ -263,20 +263,14 @@ class _Evaluator:
         if x.exact is not None and x.exact == 0:
             return self.number(Fraction(1))
         lo, hi = x.interval.a, x.interval.b
-        if -MAX_EXP_ARGUMENT <= lo and hi <= MAX_EXP_ARGUMENT:
+        if lo >= -MAX_EXP_ARGUMENT and hi <= MAX_EXP_ARGUMENT:
             return self.checked(_Value(None, self.ctx.exp(x.interval)))
         # beyond ±1e8 the exponent explodes: keep rigorous one-sided bounds instead,
         # exp(x) ≥ exp(1e8) for x ≥ 1e8 and 0 < exp(x) for any x
         big = self.ctx.mpf(MAX_EXP_ARGUMENT)
-        if lo < -big:
-            lower = self.ctx.mpf(0)
-        else:
-            lower = self.ctx.exp(big if lo > big else lo)
-        if hi > big:
-            upper = self.ctx.mpf("+inf")
-        else:
-            upper = self.ctx.exp(-big if hi < -big else hi)
-        return self.checked(_Value(None, self.ctx.mpf([lower.a, upper.b])))  # type: ignore[list-item]
+        lower = self.ctx.mpf(0) if lo < -big else self.ctx.exp(big if lo > big else lo)
+        upper = self.ctx.mpf("+inf") if hi > big else self.ctx.exp(-big if hi < -big else hi)
+        return self.checked(_Value(None, self.ctx.mpf([lower.a, upper.b])))
 
     def summation(self, expr: sp.Sum) -> _Value:
         if len(expr.limits) != 1:
@@ -319,7 +313,7 @@ def _exact_root(base: Fraction, exponent: Fraction) -> Fraction | None:
 def _int_root(x: int, q: int) -> int | None:
     if x.bit_length() > 4096:
         return None
-    r = round(x ** (1.0 / q)) if x < 2**1000 else None
+    r: int | None = round(x ** (1.0 / q)) if x < 2**1000 else None
     if r is None:
         return None
     for c in (r - 1, r, r + 1):
@@ -328,9 +322,7 @@ def _int_root(x: int, q: int) -> int | None:
     return None
 
 
-def _draw_point(
-    rng: random.Random, k: int, rows_are_counted: bool, rows: tuple[int, int]
-) -> Point:
+def _draw_point(rng: random.Random, k: int, rows_are_counted: bool, rows: tuple[int, int]) -> Point:
     lo, hi = rows
     if k == 0:  # a small first point, so that a printed counterexample is readable
         n_value = rng.randint(max(lo, 3), 5)
@@ -362,9 +354,7 @@ def evaluate_at_points(
     """
     rng = random.Random(seed)
     deadline = float("inf") if deadline is None else deadline
-    counted = any(
-        limit.has(n) for s in residual.atoms(sp.Sum) for limit in s.limits[0][1:]
-    )
+    counted = any(limit.has(n) for s in residual.atoms(sp.Sum) for limit in s.limits[0][1:])
     agreed = skipped = 0
     exact_all = True
     for k in range(points):
@@ -432,4 +422,4 @@ def _show_interval(x: Any) -> str:
 def _show_fraction(q: Fraction) -> str:
     if q.numerator.bit_length() + q.denominator.bit_length() < 80:
         return str(q)
-    return mpmath.nstr(mpmath.mpf(q.numerator) / q.denominator, 6)
+    return str(mpmath.nstr(mpmath.mpf(q.numerator) / q.denominator, 6))

@@ -19,8 +19,8 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 from .derive import Proof, adjoints, decide_zero
-from .graphs import Graph, a, graph_for, i, j, m, n, y
 from .display import shown_text
+from .graphs import Graph, a, graph_for, i, j, m, n, y
 from .printing import expr_text
 
 __all__ = ["DEFAULT_TIMEOUT", "StepLine", "StepReport", "parse_claim", "verify_steps"]
@@ -92,9 +92,7 @@ def _parse(text: str, graph: Graph, node: str) -> tuple[sp.Expr, list[str]]:
     try:
         expr = builder.build(tree.body)
     except RecursionError:
-        raise InvalidArgument(
-            f"Could not build the claim for {node}: nested too deeply"
-        ) from None
+        raise InvalidArgument(f"Could not build the claim for {node}: nested too deeply") from None
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         raise InvalidArgument(
             f"Refused in the claim for {node}: it is infinite or undefined ({expr_text(expr)})"
@@ -173,8 +171,7 @@ class _Builder:
             left, right = self.build(node.left), self.build(node.right)
             if not (right.is_Rational and abs(right) <= MAX_EXPONENT):
                 raise self.refuse(
-                    f"the exponent {expr_text(right)} (a rational number within "
-                    f"±{MAX_EXPONENT})"
+                    f"the exponent {expr_text(right)} (a rational number within ±{MAX_EXPONENT})"
                 )
             if left.is_Rational:  # bound the size of exact numbers: no (10^64)^64^… bombs
                 digits = len(str(abs(left.p))) + len(str(left.q))
