@@ -123,6 +123,10 @@ def main() -> None:
     print()
     bench_symbolic()
     print()
+    from steps import print_steps
+
+    print_steps()
+    print()
     bench_formulas()
 
 

@@ -160,6 +160,18 @@ def test_the_budget_stops_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
     assert proof.status in ("proved", "unknown")  # trivially zero: no sympy needed, or budget
 
 
+def test_a_right_claim_too_costly_to_prove_is_undecided_for_the_time_budget() -> None:
+    costly = (
+        "-1/m + (a[i]+y[i]+m+n+1)**12*(a[i]-y[i])**12"
+        " - (a[i]**2+a[i]*m+a[i]*n+a[i]-y[i]**2-y[i]*m-y[i]*n-y[i])**12"
+    )
+    report = verify_steps("binary", {"u4": costly}, timeout=1.0)
+    line = report.lines[1]
+    assert line.status == "undecided"
+    assert line.message.startswith("time budget spent")
+    assert "zero at 6 random points (exact arithmetic)" in line.message
+
+
 def test_without_a_budget_the_same_line_is_proved() -> None:
     assert verify_steps("binary", {"u4": "-1/m"}, timeout=None).ok
 

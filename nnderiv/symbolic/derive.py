@@ -169,7 +169,7 @@ def decide_zero(
         ev = evaluate_at_points(residual, seed=seed, deadline=deadline, defined=defined)
     except OutOfTime:
         return Proof(
-            "unknown", residual, f"time budget ({timeout:g} s) spent evaluating", timed_out=True
+            "unknown", residual, "time budget spent while evaluating", timed_out=True
         )
     if ev.counterexample is not None:
         where = ev.counterexample.describe(residual)
@@ -183,7 +183,7 @@ def decide_zero(
         return Proof(
             "unknown",
             residual,
-            f"time budget ({timeout:g} s): no symbolic proof within it; {agreement}",
+            f"no symbolic proof within the time budget; {agreement}",
             timed_out=True,
         )
     if outcome.value is None:
