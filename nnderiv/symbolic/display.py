@@ -90,8 +90,9 @@ def _node_rank(expr: sp.Expr) -> int:
 
 
 def _ordered(factors: list[sp.Expr]) -> list[sp.Expr]:
-    """Inputs and labels before graph nodes (``y_i u2_i``), otherwise as given."""
-    return sorted(factors, key=_node_rank)
+    """Inputs and labels before graph nodes (``y_i u2_i``), single factors before sums
+    (``a_ji (Σ_p y_pi − 1)``), otherwise as given."""
+    return sorted(factors, key=lambda f: (_node_rank(f), isinstance(f, sp.Add)))
 
 
 def shown_of(expr: sp.Expr) -> Shown:
@@ -131,14 +132,7 @@ class _Renderer:
         return text
 
     def product(self, factors: tuple[sp.Expr, ...]) -> str:
-        parts = [self.factor(f) for f in factors]
-        out = ""
-        for p in parts:
-            joiner = "" if not out or p.startswith(("(", "\\left(")) else " "
-            if out and out.endswith(")") and not p.startswith(("(", "\\left(")):
-                joiner = " "
-            out += joiner + p
-        return out
+        return " ".join(self.factor(f) for f in factors)
 
     def coefficient(self, c: sp.Expr) -> str:
         """``1/m`` → ``(1/m)``; ``2`` → ``2``; ``1`` → ``''``."""

@@ -216,8 +216,8 @@ def _proof_text(p: Proof) -> str:
     if p.status == "proved":
         return f"proved ({p.detail})"
     if p.status == "disproved":
-        return f"NOT equal: residual {expr_text(p.residual)} ({p.detail})"
-    return f"could not prove (residual {expr_text(p.residual)}; {p.detail})"
+        return f"NOT equal: residual {shown_text(p.residual)} ({p.detail})"
+    return f"could not prove (residual {shown_text(p.residual)}; {p.detail})"
 
 
 def _entry_name(d: Derivation, latex: bool) -> str:
