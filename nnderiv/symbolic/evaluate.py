@@ -13,8 +13,10 @@ Why several points suffice (Schwartz–Zippel): a non-zero rational function of 
 its variables vanishes at a point drawn uniformly from ``S^k`` with probability at most
 ``d/|S|``. Entries come from a set of 2³² values and ``m``, ``n`` (where they are not the length
 of a column sum) from 2³⁰, so a claim of the parser's bounded size that differs from the truth
-agrees with it at all :data:`POINTS` points with probability below ``(d/2³⁰)^POINTS``. Where
-``n`` is a sum's length it is drawn from 2…:data:`MAX_ROWS`; two points use the largest rows.
+agrees with it at the ``POINTS − 1`` large points with probability below ``(d/2³⁰)^(POINTS−1)``
+(the first point is small — ``m`` ≤ 9, entries k/100 — so that a printed counterexample is
+readable). Where ``n`` is a sum's length it is drawn from 2…:data:`MAX_ROWS`; two points use the
+largest rows.
 
 Only a disproof is concluded here; equality stays the business of the symbolic zero test.
 """
@@ -328,7 +330,7 @@ def _draw_point(rng: random.Random, k: int, rows_are_counted: bool, rows: tuple[
         n_value = rng.randint(max(lo, 3), 5)
         return Point(rng.randint(2, 9), n_value, rng.randint(1, n_value - 1), 0)
     if rows_are_counted:
-        n_value = hi if k < 2 else rng.randint(lo, hi)
+        n_value = hi if k < 3 else rng.randint(lo, hi)
     else:
         n_value = rng.randint(max(lo, 2), LARGE)
     m_value = rng.randint(1, LARGE)
