@@ -365,3 +365,37 @@ def test_negligible_must_be_a_fraction_below_one(bad: Any) -> None:
 
     with pytest.raises(InvalidArgument, match="negligible"):
         check_gradient(_exp_sum, np.exp, X_WIDE, negligible=bad)
+
+
+# soak seed 1235711583: off-simplex labels summing to 3, one probability within 6e-10 of 1.
+# The claimed a·Σy − y = 3a − 3 cancels terms of size 3 (rounding ≈ 3ε), and a does not move
+# under a 1e-8 jitter, so only the wider, Richardson-cancelled jitter measures that rounding.
+SOAK_Z = np.array([[0.90625], [-22.0], [-22.0], [-22.0], [-22.0], [-22.0]])
+SOAK_Y = np.array([[3.0], [0.0], [0.0], [0.0], [0.0], [0.0]])
+
+
+def _soak_grad(scale: float) -> Callable[..., Any]:
+    from nnderiv.formulas import multiclass
+
+    def grad(z: Any, y: Any) -> Any:
+        out = multiclass.grad_Z_general(multiclass.activation(z), y)
+        out[0, 0] *= scale
+        return out
+
+    return grad
+
+
+def test_claimed_rounding_quantised_coarser_than_the_jitter_is_not_a_failure() -> None:
+    from nnderiv.formulas import multiclass
+
+    report = check_gradient(multiclass.cost_from_logits, _soak_grad(1.0), SOAK_Z, SOAK_Y)
+    assert report.status != "fail", str(report)
+
+
+@pytest.mark.parametrize("error", [1e-5, 1e-3, -0.01])
+def test_a_small_planted_error_at_the_same_entry_still_fails(error: float) -> None:
+    from nnderiv.formulas import multiclass
+
+    report = check_gradient(multiclass.cost_from_logits, _soak_grad(1.0 + error), SOAK_Z, SOAK_Y)
+    assert report.status == "fail", str(report)
+    assert report.worst_index == (0, 0)

@@ -70,9 +70,11 @@ class ClaimedRounding:
 
     A claimed gradient computed with cancellation (``3a − 3`` for a probability ``a`` near 1)
     carries rounding far above ε of its own size. It is measured like the loss's: ``grad`` is
-    evaluated at ``x ± δ s`` and ``x ± 2δ s`` (``δ`` relative 1e-8: every intermediate moves by
+    evaluated at ``x ± δ s`` and ``x ± 2δ s`` (``δ`` relative 1e-8: most intermediates move by
     many ulps, the gradient itself by far less than its rounding); the symmetric means about
     ``x`` cancel the linear change, and their spread around ``grad(x)`` is the noise, per entry.
+    An intermediate quantised coarser than that (a probability within 1e-9 of 1 does not move)
+    is caught at ``δ`` = 1e-5, where the second-order change is cancelled by Richardson.
     """
 
     def __init__(
@@ -90,19 +92,28 @@ class ClaimedRounding:
         out = np.zeros(self._g.size)
         if self._grad is None:
             return out
-        step = tuning.GRAD_JITTER * scale.reshape(self._x.shape)
-        for k in (1.0, 2.0):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    up = np.asarray(self._grad(self._x + k * step, *self._args), dtype=float)
-                    down = np.asarray(self._grad(self._x - k * step, *self._args), dtype=float)
-            except Exception:  # no measurement: the floor stays as it was
-                return np.zeros(self._g.size)
-            if up.shape != self._x.shape or down.shape != self._x.shape:
-                return np.zeros(self._g.size)
-            spread = np.abs((up + down).ravel() / 2 - self._g)
-            out = np.maximum(out, np.where(np.isfinite(spread), spread, 0.0))
+        for jitter, richardson in ((tuning.GRAD_JITTER, False), (tuning.GRAD_JITTER_WIDE, True)):
+            means = []
+            step = jitter * scale.reshape(self._x.shape)
+            for k in (1.0, 2.0):
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        up = np.asarray(self._grad(self._x + k * step, *self._args), dtype=float)
+                        down = np.asarray(
+                            self._grad(self._x - k * step, *self._args), dtype=float
+                        )
+                except Exception:  # no measurement: the floor stays as it was
+                    return out
+                if up.shape != self._x.shape or down.shape != self._x.shape:
+                    return out
+                means.append((up + down).ravel() / 2 - self._g)
+            if richardson:  # the second-order change of the gradient cancels; rounding stays
+                spreads = [np.abs(4.0 * means[0] - means[1]) / 3.0]
+            else:
+                spreads = [np.abs(mean) for mean in means]
+            for spread in spreads:
+                out = np.maximum(out, np.where(np.isfinite(spread), spread, 0.0))
         return out
 
 

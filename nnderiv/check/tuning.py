@@ -89,6 +89,11 @@ JITTER_SHIFTS = (-2e-8, -1e-8, 1e-8, 2e-8)
 # grad at x ± GRAD_JITTER·s and x ± 2·GRAD_JITTER·s, and counted in the floor
 ROUNDING_SUSPECT = 1e-6
 GRAD_JITTER = 1e-8
+# a rounding quantised coarser than that jitter moves (3a − 3 with a within 1e-9 of 1: a stays
+# the same float under a 1e-8 jitter) is measured again at this wider jitter, where the claimed
+# gradient's own change is removed to second order by Richardson: (4·m(δ) − m(2δ))/3 of the
+# symmetric means m about grad(x)
+GRAD_JITTER_WIDE = 1e-5
 # at a kink found by central differences, the probe is repeated at steps this much smaller:
 # a point just off the kink (by 1e-9 of the scale and more) is differentiable and seen so
 OFF_KINK_FACTORS = (64.0, 4096.0, 4096.0**2)
