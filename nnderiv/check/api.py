@@ -127,13 +127,13 @@ def check_gradient(
     check_finite(x_in, "x")
     # never handed to fun (each call gets a copy or a fresh array), so no copy is needed
     x64 = x_in.astype(np.float64, copy=False)
-    ev = Evaluator(fun, args)
+    ev = Evaluator(fun, args, x_in.dtype)  # fun and grad see x in its own dtype
     f0_raw = _call_at_x(lambda: ev.raw(x64), f"fun ({name})")
     f0 = to_scalar(f0_raw, name)
     if not math.isfinite(f0):
         raise InvalidArgument(f"Expected {name}(x, *args) to be finite at x but got {f0!r}")
     g_name = getattr(grad, "__name__", "grad")
-    g = _as_grad(_call_at_x(lambda: grad(x64.copy(), *args), f"grad ({g_name})"), x_in)
+    g = _as_grad(_call_at_x(lambda: grad(x_in.copy(), *args), f"grad ({g_name})"), x_in)
     eps_g = float(np.finfo(g.dtype).eps)
     if x_in.dtype.itemsize < 8 and g.dtype.itemsize > x_in.dtype.itemsize:
         # a wider claimed gradient from a narrow x: computed at x's precision only if its

@@ -31,19 +31,34 @@ def complex_step(ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision) -
     Raises whatever ``f`` raises on complex input (the caller falls back), and
     ``numpy.exceptions.ComplexWarning`` as an error when ``f`` drops the imaginary part.
     """
-    z = _complex_value(ev, x, d)
-    slope = z.imag / tuning.COMPLEX_STEP
+    h = _step(ev, d)
+    z = _complex_value(ev, x, d, h)
+    slope = z.imag / h
     if not math.isfinite(slope) or not math.isfinite(z.real):
         raise ProbeError(f"complex step gave a non-finite value {z!r}")
-    err = 4.0 * prec.eps * abs(slope) + 1e-300  # rounding of the imaginary part only
-    return Estimate(slope, err, tuning.COMPLEX_STEP, Engine.COMPLEX, 1)
+    # rounding of the imaginary part only, at the loss's precision or complex64's when a
+    # float32 user's x is handed over as complex64
+    eps = max(prec.eps, float(np.finfo(ev.complex_dtype).eps))
+    err = 4.0 * eps * abs(slope) + 1e-300
+    return Estimate(slope, err, h, Engine.COMPLEX, 1)
 
 
-def _complex_value(ev: Evaluator, x: FloatArray, d: FloatArray) -> complex:
+def _step(ev: Evaluator, d: FloatArray) -> float:
+    """``h``: 1e-20, or for a narrow user dtype (complex64) scaled so that ``h·max|d|`` is 1e-20:
+    the imaginary parts must not underflow in float32's range."""
+    if ev.complex_dtype.itemsize >= 16:
+        return tuning.COMPLEX_STEP
+    biggest = float(np.max(np.abs(d))) if d.size else 0.0
+    return tuning.COMPLEX_STEP / biggest if biggest > 0 else tuning.COMPLEX_STEP
+
+
+def _complex_value(
+    ev: Evaluator, x: FloatArray, d: FloatArray, h: float = tuning.COMPLEX_STEP
+) -> complex:
     xc = np.empty(x.shape, dtype=np.complex128)
     xc.real = x
     xc.imag = d
-    xc.imag *= tuning.COMPLEX_STEP
+    xc.imag *= h
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # after the line above: ComplexWarning is a RuntimeWarning, and the newest filter wins
@@ -68,12 +83,15 @@ def complex_jitter(
     pseudo-randomly as ``x`` moves by far more than an ulp. The spread of the symmetric means
     about ``x`` (the linear change cancels) measures it; it is added to the error estimate."""
     values = {}
+    h = _step(ev, d)
+    # a float32 user's points move only by whole float32 ulps: shifts 100× wider
+    widen = 1.0 if ev.dtype.itemsize >= 8 else tuning.NARROW_JITTER_WIDEN
     for s in tuning.JITTER_SHIFTS:
         try:
-            z = _complex_value(ev, x + s * d, d)
+            z = _complex_value(ev, x + widen * s * d, d, h)
         except Exception:  # no measurement: the estimate stays as it is
             return est
-        values[s] = z.imag / tuning.COMPLEX_STEP
+        values[s] = z.imag / h
     if not all(math.isfinite(v) for v in values.values()):
         return est
     pairs = sorted({abs(s) for s in tuning.JITTER_SHIFTS})

@@ -78,9 +78,15 @@ class ClaimedRounding:
     """
 
     def __init__(
-        self, grad: Callable[..., Any] | None, args: Sequence[Any], x: FloatArray, g: FloatArray
+        self,
+        grad: Callable[..., Any] | None,
+        args: Sequence[Any],
+        x: FloatArray,
+        g: FloatArray,
+        dtype: Any = np.float64,
     ) -> None:
         self._grad, self._args, self._x, self._g = grad, tuple(args), x, g
+        self._dtype = np.dtype(dtype)  # grad sees x in the user's own dtype
         self._noise: FloatArray | None = None
 
     def noise(self, scale: FloatArray) -> FloatArray:
@@ -99,10 +105,8 @@ class ClaimedRounding:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", RuntimeWarning)
-                        up = np.asarray(self._grad(self._x + k * step, *self._args), dtype=float)
-                        down = np.asarray(
-                            self._grad(self._x - k * step, *self._args), dtype=float
-                        )
+                        up = np.asarray(self._at(self._x + k * step), dtype=float)
+                        down = np.asarray(self._at(self._x - k * step), dtype=float)
                 except Exception:  # no measurement: the floor stays as it was
                     return out
                 if up.shape != self._x.shape or down.shape != self._x.shape:
@@ -115,6 +119,10 @@ class ClaimedRounding:
             for spread in spreads:
                 out = np.maximum(out, np.where(np.isfinite(spread), spread, 0.0))
         return out
+
+    def _at(self, point: FloatArray) -> Any:
+        assert self._grad is not None
+        return self._grad(point.astype(self._dtype, copy=False), *self._args)
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def make_context(
     contrib = np.abs(sample * _sample(scale))
     nonzero = contrib[contrib > 0]
     damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
-    rounding = ClaimedRounding(grad, ev.args, x, flat)
+    rounding = ClaimedRounding(grad, ev.args, x, flat, ev.dtype)
     return Context(
         ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp, rounding, negligible
     )

@@ -34,18 +34,38 @@ class Evaluator:
     A loss that shifts or scales its input in place then cannot change the point being
     probed. Exceptions and non-finite values become NaN (the engines shrink the step); the
     last exception is kept for the error message.
+
+    ``x`` reaches ``fun`` in the user's own dtype: the checker's points (float64, or complex128
+    for complex step) are rounded to ``dtype`` (float32 → float32 and complex64), so a float32
+    loss runs its float32 code path; the rounding of the points is counted like that of a loss
+    that reads ``x`` in float32 (see :func:`measure_precision`).
     """
 
-    def __init__(self, fun: Callable[..., Any], args: Sequence[Any]) -> None:
+    def __init__(
+        self, fun: Callable[..., Any], args: Sequence[Any], dtype: Any = np.float64
+    ) -> None:
         self.fun = fun
         self.args = tuple(args)
         self.evaluations = 0
         self.last_exception: BaseException | None = None
+        self.dtype = np.dtype(dtype)
+        self.complex_dtype = np.result_type(self.dtype, np.complex64)
+
+    def as_user(self, x: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
+        """``x`` in the user's dtype (a new array), or None when it already is."""
+        target = self.complex_dtype if x.dtype.kind == "c" else self.dtype
+        if x.dtype == target:
+            return None
+        with np.errstate(over="ignore", under="ignore"):
+            return x.astype(target)
 
     def raw(self, x: npt.NDArray[Any], *, fresh: bool = False) -> Any:
-        """Call ``fun`` once (counted) and return what it returned: on a copy of ``x``, or on
-        ``x`` itself when it is ``fresh`` (a temporary no one else holds)."""
+        """Call ``fun`` once (counted) and return what it returned: on a copy of ``x`` (in the
+        user's dtype), or on ``x`` itself when it is ``fresh`` (a temporary no one else holds)."""
         self.evaluations += 1
+        cast = self.as_user(x)
+        if cast is not None:
+            return self.fun(cast, *self.args)
         return self.fun(x if fresh else x.copy(), *self.args)
 
     def __call__(self, x: npt.NDArray[Any], *, fresh: bool = False) -> float:

@@ -46,6 +46,9 @@ RANDOM_SIGN_MIN = 16
 # Richardson combination R2 = (4 D(h/4) − D(h/2))/3 has a deviation of √130/3 ≈ 3.8 σ/h
 ROUNDING_GAIN = 8.0
 COMPLEX_STEP = 1e-20  # Im f(x + i h d)/h: any h far below |x| works; no cancellation
+# a float32 (or float16) user's x is handed over in its own dtype: the complex-step jitter
+# points are moved this much farther, so that they are different float32 points
+NARROW_JITTER_WIDEN = 100.0
 # central differences start at ε_f^(1/5) of the entry scale: with two Richardson levels the
 # truncation error is O(h⁶) and the rounding O(ε/h), balanced near h = ε^(1/7); 1/5 errs to
 # the larger step, which the refinement then shrinks where f curves sharply
