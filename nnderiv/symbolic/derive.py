@@ -168,9 +168,7 @@ def decide_zero(
     try:
         ev = evaluate_at_points(residual, seed=seed, deadline=deadline, defined=defined)
     except OutOfTime:
-        return Proof(
-            "unknown", residual, "time budget spent while evaluating", timed_out=True
-        )
+        return Proof("unknown", residual, "time budget spent while evaluating", timed_out=True)
     if ev.counterexample is not None:
         where = ev.counterexample.describe(residual)
         if timeout is None:  # the library's own derivations: show the residual tidied

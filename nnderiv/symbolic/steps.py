@@ -19,8 +19,8 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 from .derive import Proof, adjoints, decide_zero
-from .evaluate import OutOfTime, evaluate_at_points
 from .display import shown_text
+from .evaluate import OutOfTime, evaluate_at_points
 from .graphs import Graph, a, graph_for, i, j, m, n, y
 from .printing import expr_text
 
