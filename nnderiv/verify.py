@@ -20,38 +20,70 @@ Three ways to use it::
 from __future__ import annotations
 
 import functools
+import os
 import random
+import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.strategies import SearchStrategy
 
 from .check import GradientReport, check_gradient
-from .errors import GradientMismatch, InvalidArgument
+from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument
 
-__all__ = ["VerificationResult", "verify_gradient"]
+__all__ = ["DEFAULT_MAX_INCONCLUSIVE", "VerificationResult", "verify_gradient"]
+
+
+#: the share of inconclusive examples above which a verification warns (and fails if strict)
+DEFAULT_MAX_INCONCLUSIVE = 0.1
+#: checks spent at most on deleting rows and columns of a failing input
+MAX_DELETION_CHECKS = 400
+
+#: verifications that were mostly undecided, (where, result), outside a pytest session (in one,
+#: they go to the session's list, which the plugin's terminal summary prints)
+MOSTLY_UNDECIDED: list[tuple[str, VerificationResult]] = []
 
 
 @dataclass
 class VerificationResult:
-    """What :func:`verify_gradient` saw: examples checked, and the inconclusive ones."""
+    """What :func:`verify_gradient` saw: examples checked, and the inconclusive ones.
+
+    Every example that was decided passed (a failing one raises). ``mostly_undecided`` is True
+    when more than ``max_inconclusive`` of the examples were inconclusive: the verification then
+    warns (:class:`InconclusiveWarning`), and fails with ``strict=True``."""
 
     examples: int
     seed: int | None
     inconclusive: list[str] = field(default_factory=list)
+    max_inconclusive: float = DEFAULT_MAX_INCONCLUSIVE
+
+    @property
+    def decided(self) -> int:
+        return self.examples - len(self.inconclusive)
 
     @property
     def passed(self) -> int:
-        return self.examples - len(self.inconclusive)
+        return self.decided
+
+    @property
+    def inconclusive_share(self) -> float:
+        return len(self.inconclusive) / self.examples if self.examples else 0.0
+
+    @property
+    def mostly_undecided(self) -> bool:
+        return self.inconclusive_share > self.max_inconclusive
 
     def __str__(self) -> str:
         text = (
-            f"verify_gradient: {self.examples} examples, {self.passed} passed, "
-            f"{len(self.inconclusive)} inconclusive (seed {self.seed})"
+            f"verify_gradient: {self.examples} examples, {self.decided} decided (all passed), "
+            f"{len(self.inconclusive)} inconclusive ({self.inconclusive_share:.0%}; "
+            f"more than {self.max_inconclusive:.0%} warns) — seed {self.seed}"
         )
         return "\n".join([text, *("  inconclusive: " + s for s in self.inconclusive[:5])])
 
@@ -89,33 +121,49 @@ def verify_gradient(
     *,
     max_examples: int = 100,
     seed: int | None = None,
+    max_inconclusive: float | None = None,
+    strict: bool = False,
     **options: Any,
 ) -> Any:
     """Check ``grad`` against finite differences of ``fun`` on inputs drawn from ``inputs``.
 
     Args:
-        fun: the loss, ``fun(x, *args)``.
+        fun: the loss, ``fun(x, *args)``; it receives ``x`` and the arguments in the dtype
+            they were drawn in (float32 inputs run the float32 code path).
         grad: its claimed gradient, ``grad(x, *args)``.
         inputs: a hypothesis strategy of ``x`` or of tuples ``(x, *args)`` (e.g.
             :func:`nnderiv.strategies.loss_inputs`); or one concrete input (inside your own
             ``@given`` test).
         max_examples: how many inputs to draw.
-        seed: the hypothesis seed; a random one is chosen (and reported) when None.
+        seed: the hypothesis seed. ``None``: the pytest session's ``--nnderiv-seed`` when the
+            plugin is active, else a random one; either way it is printed with any failure.
+        max_inconclusive: the share of inconclusive examples above which the run warns
+            (:class:`InconclusiveWarning`; default 0.1, or the session's
+            ``--nnderiv-max-inconclusive``).
+        strict: a run above that share fails (:class:`GradientMismatch`) instead of warning.
         **options: passed to :func:`check_gradient` (``method``, ``strategy``, ``rtol``, …).
 
     Returns a :class:`VerificationResult`; raises :class:`GradientMismatch` with the smallest
-    failing input, its report and the seed that reproduces it. Inconclusive examples are
-    counted and listed, not failed. With ``fun`` and ``grad`` omitted it returns a decorator
+    failing input, its report and the seed that reproduces it. hypothesis shrinks a failing
+    input; then rows and columns of ``x`` and of every argument of its shape are deleted while
+    the check still fails (columns of labels on the simplex are re-normalised), so a bug in
+    the last row shrinks to two rows. A crash in ``fun`` or ``grad`` is re-raised with the
+    seed and the input it crashed on. With ``fun`` and ``grad`` omitted it returns a decorator
     for a test function that returns ``(fun, grad)``.
     """
     if fun is None and grad is None:
-        return _decorator(inputs, max_examples, seed, options)
+        return _decorator(inputs, max_examples, seed, max_inconclusive, strict, options)
     if fun is None or grad is None or not callable(fun) or not callable(grad):
         raise InvalidArgument(
             f"Expected fun and grad to be callables but got fun={fun!r}, grad={grad!r}"
         )
     if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
         raise InvalidArgument(f"Expected max_examples >= 1 but got max_examples={max_examples!r}")
+    share = _share(max_inconclusive)
+    if not isinstance(strict, bool):
+        raise InvalidArgument(f"Expected strict to be a bool but got strict={strict!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise InvalidArgument(f"Expected seed to be None or an integer but got seed={seed!r}")
     if inputs is None:
         raise InvalidArgument("Expected inputs: a hypothesis strategy or one concrete input")
     if not isinstance(inputs, SearchStrategy):
@@ -130,10 +178,11 @@ def verify_gradient(
         report = _check_one(fun, grad, inputs, options)
         _note_inconclusive(report)
         return VerificationResult(
-            1, None, [report.reason] if report.status == "inconclusive" else []
+            1, None, [report.reason] if report.status == "inconclusive" else [], share
         )
-    used_seed = random.randrange(2**32) if seed is None else int(seed)
-    result = VerificationResult(0, used_seed)
+    used_seed = _resolve_seed(seed)
+    result = VerificationResult(0, used_seed, max_inconclusive=share)
+    last: list[Any] = [None]
 
     @hypothesis_seed(used_seed)
     @settings(
@@ -146,6 +195,7 @@ def verify_gradient(
     )
     @given(inputs)
     def property_test(example: Any) -> None:
+        last[0] = example
         report = _check_one(fun, grad, example, options)
         result.examples += 1
         if report.status == "inconclusive":
@@ -155,12 +205,166 @@ def verify_gradient(
     try:
         property_test()
     except GradientMismatch as exc:
+        message = str(exc)
+        minimal = _delete_rows_and_columns(fun, grad, last[0], options)
+        if minimal is not None:
+            report, example = minimal
+            x, args = _split(example)
+            message = (
+                f"{report}\n\nfailing input:\n{describe_input(x, args)}\n\n(hypothesis' "
+                "smallest failing input, then rows and columns deleted while it still fails)"
+            )
+            exc = GradientMismatch(message, report)
         raise GradientMismatch(
-            f"{exc}\n\nthe smallest failing input hypothesis found is above; reproduce with "
-            f"verify_gradient(..., seed={used_seed})",
+            f"{message}\n\nreproduce with verify_gradient(..., seed={used_seed}) "
+            f"(or pytest --nnderiv-seed={used_seed})",
             exc.report,
         ) from None
+    except Exception as exc:  # a crash in fun or grad: say how to reproduce it
+        if last[0] is not None:
+            x, args = _split(last[0])
+            exc.add_note(
+                f"nnderiv: raised while verifying, on the input\n{describe_input(x, args)}\n"
+                f"reproduce with verify_gradient(..., seed={used_seed}) "
+                f"(or pytest --nnderiv-seed={used_seed})"
+            )
+        raise
+    _judge_indecision(result, strict)
     return result
+
+
+def _share(value: float | None) -> float:
+    if value is None:
+        return float(_session().get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InvalidArgument(
+            f"Expected max_inconclusive to be a fraction in [0, 1] but got "
+            f"max_inconclusive={value!r}"
+        )
+    return float(value)
+
+
+def _session() -> dict[str, Any]:
+    """The pytest session's nnderiv options, when the plugin configured a session."""
+    plugin = sys.modules.get("nnderiv.plugin")
+    session = getattr(plugin, "SESSION", None)
+    return dict(session) if isinstance(session, dict) else {}
+
+
+def _resolve_seed(seed: int | None) -> int:
+    if seed is not None:
+        return int(seed)
+    session_seed = _session().get("seed")
+    if isinstance(session_seed, int):
+        return session_seed
+    return random.randrange(2**32)
+
+
+def _judge_indecision(result: VerificationResult, strict: bool) -> None:
+    if not result.mostly_undecided:
+        return
+    message = (
+        f"nnderiv: {len(result.inconclusive)} of {result.examples} examples were inconclusive "
+        f"({result.inconclusive_share:.0%}, more than {result.max_inconclusive:.0%}): most of "
+        f"the inputs could not be decided (seed {result.seed})"
+    )
+    if result.inconclusive:
+        message += f"; e.g. {result.inconclusive[0]}"
+    if strict:
+        raise GradientMismatch(message, None)
+    where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0] or "verify_gradient"
+    plugin = sys.modules.get("nnderiv.plugin")
+    log = getattr(plugin, "SESSION", {}).get("undecided")
+    (log if isinstance(log, list) else MOSTLY_UNDECIDED).append((where, result))
+    warnings.warn(message, InconclusiveWarning, stacklevel=3)
+
+
+def _fails(
+    fun: Callable[..., Any], grad: Callable[..., Any], example: Any, options: dict[str, Any]
+) -> GradientReport | None:
+    x, args = _split(example)
+    try:
+        report = check_gradient(fun, grad, x, *args, **options)
+    except Exception:  # an input the loss does not accept: not a smaller failing one
+        return None
+    return report if report.status == "fail" else None
+
+
+def _delete_rows_and_columns(
+    fun: Callable[..., Any], grad: Callable[..., Any], example: Any, options: dict[str, Any]
+) -> tuple[GradientReport, Any] | None:
+    """The failing ``example`` with rows and columns deleted while the check still fails.
+
+    Blocks of columns, then of rows, halving the block size (delta debugging); every argument
+    of ``x``'s shape loses the same rows and columns, and an argument whose columns summed to
+    1 (labels on the simplex) is re-normalised. None when ``x`` is not a matrix or nothing
+    could be deleted."""
+    if example is None:
+        return None
+    x, args = _split(example)
+    if not isinstance(x, np.ndarray) or x.ndim != 2:
+        return None
+    current: tuple[Any, ...] = (x, *args)
+    best = _fails(fun, grad, current if args else x, options)
+    if best is None:
+        return None
+    budget = MAX_DELETION_CHECKS
+    deleted = False
+    progress = True
+    while progress and budget > 0:
+        progress = False
+        for axis in (1, 0):
+            block = current[0].shape[axis] // 2
+            while block >= 1 and budget > 0:
+                start = 0
+                while start < current[0].shape[axis] and budget > 0:
+                    keep = np.ones(current[0].shape[axis], dtype=bool)
+                    keep[start : start + block] = False
+                    if not keep.any():
+                        start += block
+                        continue
+                    candidate = _take(current, keep, axis)
+                    budget -= 1
+                    report = _fails(fun, grad, candidate if args else candidate[0], options)
+                    if report is not None:
+                        current, best, deleted, progress = candidate, report, True, True
+                    else:
+                        start += block
+                block //= 2
+    if not deleted:
+        return None
+    return best, (current if args else current[0])
+
+
+def _take(arrays: tuple[Any, ...], keep: npt.NDArray[np.bool_], axis: int) -> tuple[Any, ...]:
+    shape = arrays[0].shape
+    out = []
+    for k, arr in enumerate(arrays):
+        if not (isinstance(arr, np.ndarray) and arr.shape == shape):
+            out.append(arr)
+            continue
+        smaller = np.compress(keep, arr, axis=axis)
+        if k > 0 and axis == 0 and _on_simplex(arr):
+            smaller = _renormalised(smaller)
+        out.append(smaller)
+    return tuple(out)
+
+
+def _on_simplex(arr: npt.NDArray[Any]) -> bool:
+    if arr.shape[0] < 2 or arr.dtype.kind != "f" or bool(np.any(arr < 0)):
+        return False
+    tol = 16 * arr.shape[0] * float(np.finfo(arr.dtype).eps)
+    return bool(np.all(np.abs(arr.sum(axis=0) - 1) <= tol))
+
+
+def _renormalised(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    out = arr.astype(arr.dtype, copy=True)
+    sums = out.sum(axis=0)
+    empty = sums <= 0
+    out[0, empty] = 1  # the label's row was deleted: the class becomes the first remaining
+    sums = out.sum(axis=0)
+    out /= sums
+    return out
 
 
 def _note_inconclusive(report: GradientReport) -> None:
@@ -174,7 +378,12 @@ def _note_inconclusive(report: GradientReport) -> None:
 
 
 def _decorator(
-    inputs: Any, max_examples: int, seed: int | None, options: dict[str, Any]
+    inputs: Any,
+    max_examples: int,
+    seed: int | None,
+    max_inconclusive: float | None,
+    strict: bool,
+    options: dict[str, Any],
 ) -> Callable[[Callable[[], tuple[Any, Any]]], Callable[[], None]]:
     if not isinstance(inputs, SearchStrategy):
         raise InvalidArgument(
@@ -190,7 +399,14 @@ def _decorator(
                     f"Expected {make.__name__}() to return (fun, grad) but got {pair!r}"
                 )
             verify_gradient(
-                pair[0], pair[1], inputs, max_examples=max_examples, seed=seed, **options
+                pair[0],
+                pair[1],
+                inputs,
+                max_examples=max_examples,
+                seed=seed,  # None: the session's --nnderiv-seed, resolved when the test runs
+                max_inconclusive=max_inconclusive,
+                strict=strict,
+                **options,
             )
 
         return test

@@ -19,7 +19,7 @@ def test_focal_loss_example_passes() -> None:
     out = run("focal_loss.py")
     assert out.returncode == 0, out.stderr
     assert "PASS" in out.stdout
-    assert "200 examples, 200 passed, 0 inconclusive" in out.stdout
+    assert "200 examples, 200 decided (all passed), 0 inconclusive" in out.stdout
 
 
 def test_planted_bug_example_shrinks_to_three_rows() -> None:

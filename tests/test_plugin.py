@@ -151,3 +151,50 @@ def test_the_plugin_imports_almost_nothing() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_decorator_follows_the_session_seed(project: pytest.Pytester) -> None:
+    """The decorator with no seed= used to draw a fresh random seed on every run under a header
+    that said "reproduce with --nnderiv-seed=0"; now the session's seed rules."""
+    project.makepyfile(
+        test_inner_decorator="""
+        from nnderiv import strategies as nst, verify_gradient
+        from mylosses import bce, bce_grad_no_mean
+
+        @verify_gradient(inputs=nst.loss_inputs("multilabel", wrt="Z"), max_examples=20)
+        def test_bad():
+            return bce, bce_grad_no_mean
+        """
+    )
+    for seed in (0, 17):
+        result = project.runpytest("-p", "no:cacheprovider", f"--nnderiv-seed={seed}")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([f"*reproduce with verify_gradient(..., seed={seed})*"])
+
+
+def test_mostly_undecided_runs_are_listed_in_the_summary(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_inner_undecided="""
+        import numpy as np
+        from nnderiv import strategies as nst
+
+        def coarse(x, y):
+            return float((1e15 + np.sum(x**2)) - 1e15)
+
+        def test_coarse(gradcheck):
+            gradcheck.verify(coarse, lambda x, y: 2 * x, nst.loss_inputs("binary", wrt="Z"))
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider", "--nnderiv-max-examples=10")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nnderiv: mostly undecided verifications*",
+            "*test_coarse: * of 10 examples inconclusive (*% > 10%), seed 0",
+        ]
+    )
+    quiet = project.runpytest(
+        "-p", "no:cacheprovider", "--nnderiv-max-examples=10", "--nnderiv-max-inconclusive=1"
+    )
+    quiet.assert_outcomes(passed=1)
+    assert "mostly undecided" not in quiet.stdout.str()

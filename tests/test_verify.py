@@ -11,7 +11,7 @@ from catalogue import _focal_grad, bce_logits, focal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnderiv import GradientMismatch, InvalidArgument, verify_gradient
+from nnderiv import GradientMismatch, InconclusiveWarning, InvalidArgument, verify_gradient
 from nnderiv import strategies as nst
 from nnderiv.formulas import LOSSES, sigmoid, simplex_tolerance
 
@@ -80,11 +80,13 @@ def test_inconclusive_examples_are_reported_not_failed() -> None:
     def coarse(x: Any, y: Any) -> float:  # (1e15 + s) − 1e15 rounds s to 0.125: too coarse
         return float((1e15 + np.sum(x**2)) - 1e15)
 
-    result = verify_gradient(
-        coarse, lambda x, y: 2 * x, nst.loss_inputs("binary", wrt="Z"), max_examples=10, seed=0
-    )
+    with pytest.warns(InconclusiveWarning, match="examples were inconclusive"):
+        result = verify_gradient(
+            coarse, lambda x, y: 2 * x, nst.loss_inputs("binary", wrt="Z"), max_examples=10, seed=0
+        )
     assert result.inconclusive
     assert "too large to decide" in result.inconclusive[0]
+    assert result.mostly_undecided and result.decided == 10 - len(result.inconclusive)
 
 
 def test_as_a_decorator() -> None:
