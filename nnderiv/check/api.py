@@ -435,6 +435,11 @@ def _entry(ctx: Context, p: Probe) -> EntryCheck:
             if p.verdict is Verdict.SUBGRADIENT
             else f"kink: claimed value outside the one-sided slopes {lo:.6g}…{hi:.6g}"
         )
+    elif p.conditioned:
+        note = (
+            "within the loss's conditioning (its derivative moves that much when x moves by "
+            "its own rounding)"
+        )
     elif p.explained:
         note = "within the loss's own rounding (complex step varies that much 1e-8 away)"
     elif p.estimate.has(Flag.ONE_SIDED):

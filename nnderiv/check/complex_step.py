@@ -72,6 +72,30 @@ def _complex_value(
     return complex(arr.reshape(()))
 
 
+def _jitter_spread(
+    ev: Evaluator, x: FloatArray, d: FloatArray, h: float, est: Estimate, widen: float
+) -> tuple[float | None, int]:
+    """The largest deviation of the symmetric means of complex step at ``x ± s d`` from the
+    estimate, over the shifts ``s`` of JITTER_SHIFTS (times ``widen``); Richardson-cancelled
+    when the means grow as ``s²``."""
+    values = {}
+    for s in tuning.JITTER_SHIFTS:
+        try:
+            z = _complex_value(ev, x + widen * s * d, d, h)
+        except Exception:  # no measurement
+            return None, len(values)
+        values[s] = z.imag / h
+    if not all(math.isfinite(v) for v in values.values()):
+        return None, len(values)
+    pairs = sorted({abs(s) for s in tuning.JITTER_SHIFTS})
+    means = [(values[-s] + values[s]) / 2 - est.value for s in pairs]
+    spread = max(abs(mu) for mu in means)
+    if len(means) == 2 and means[0] != 0 and 3.0 <= means[1] / means[0] <= 5.0:
+        # the means grow as the shift squared: the derivative's curvature, not rounding
+        spread = abs(4.0 * means[0] - means[1]) / 3.0
+    return spread, len(values)
+
+
 def complex_jitter(
     ev: Evaluator, x: FloatArray, d: FloatArray, prec: Precision, est: Estimate
 ) -> Estimate:
@@ -82,20 +106,21 @@ def complex_jitter(
     cancellation (``1 − σ(z)`` for large z) its value carries that rounding, which changes
     pseudo-randomly as ``x`` moves by far more than an ulp. The spread of the symmetric means
     about ``x`` (the linear change cancels) measures it; it is added to the error estimate."""
-    values = {}
     h = _step(ev, d)
     # a float32 user's points move only by whole float32 ulps: shifts 100× wider
     widen = 1.0 if ev.dtype.itemsize >= 8 else tuning.NARROW_JITTER_WIDEN
-    for s in tuning.JITTER_SHIFTS:
-        try:
-            z = _complex_value(ev, x + widen * s * d, d, h)
-        except Exception:  # no measurement: the estimate stays as it is
-            return est
-        values[s] = z.imag / h
-    if not all(math.isfinite(v) for v in values.values()):
+    spread, used = _jitter_spread(ev, x, d, h, est, widen)
+    if spread is None:
         return est
-    pairs = sorted({abs(s) for s in tuning.JITTER_SHIFTS})
-    spread = max(abs((values[-s] + values[s]) / 2 - est.value) for s in pairs)
+    if spread > tuning.JITTER_CURVATURE_ULPS * 4.0 * prec.eps * abs(est.value):
+        # large: rounding, or the derivative's own curvature at a 1e-8 shift (an
+        # ill-conditioned loss curves there). Again at 1e-10: rounding stays, curvature
+        # falls 10⁴-fold; a clear fall means curvature, and the smaller spread is the rounding
+        finer, more = _jitter_spread(ev, x, d, h, est, widen * tuning.JITTER_FINER)
+        used += more
+        if finer is not None and finer < spread / tuning.JITTER_CURVATURE_FALL:
+            spread = finer
+    values = range(used)
     return dataclasses.replace(
         est, error=est.error + 2.0 * spread, evaluations=est.evaluations + len(values)
     )

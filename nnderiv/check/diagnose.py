@@ -181,11 +181,14 @@ def _transposed(ch: Context, ks: Any, claimed: Any, numeric: Any, bound: Any) ->
         int(k): (float(c), float(nv), float(b))
         for k, c, nv, b in zip(ks, claimed, numeric, bound, strict=True)
     }
-    pairs = []
+    pairs, mirrored = [], []
     for k, (c, _nv, b) in by_k.items():
         t = int(np.ravel_multi_index(ch.index(k)[::-1], ch.x.shape))
         if t in by_k and t != k:
             pairs.append((c, by_k[t][1], b + by_k[t][2]))
+            mirrored.append((c, by_k[t][0], b + by_k[t][2]))
+    if len(mirrored) >= 2 and _holds(*(np.array(col) for col in zip(*mirrored, strict=True))):
+        return ""  # a symmetric claimed gradient: transposing it changes nothing
     if len(pairs) >= 2 and _holds(*(np.array(col) for col in zip(*pairs, strict=True))):
         return "a transposed layout: claimed[i, j] = numeric[j, i] (rows and columns swapped)"
     return ""

@@ -87,11 +87,24 @@ INPUT_PRECISION_STEP = 2.0**-30
 # rounding of the computed function (1e-8 moves every intermediate by many ulps, but the
 # derivative itself by far less than the jitter it measures)
 JITTER_SHIFTS = (-2e-8, -1e-8, 1e-8, 2e-8)
+# a jitter spread above JITTER_CURVATURE_ULPS·4ε of the estimate is measured again at shifts
+# JITTER_FINER times smaller; a fall by more than JITTER_CURVATURE_FALL means the spread was
+# the derivative's curvature (an ill-conditioned loss), and the finer spread is kept
+JITTER_CURVATURE_ULPS = 64.0
+JITTER_FINER = 1e-2
+JITTER_CURVATURE_FALL = 16.0
 # a disagreement below this relative size may be the claimed gradient's own rounding (its
 # formula cancels, like 3a − 3 for a near 1): then that rounding is measured by evaluating
 # grad at x ± GRAD_JITTER·s and x ± 2·GRAD_JITTER·s, and counted in the floor
 ROUNDING_SUSPECT = 1e-6
 GRAD_JITTER = 1e-8
+# an ill-conditioned loss is the exact loss of an input moved by ~BACKWARD_ULPS·ε|x| (backward
+# stability): a disagreement below ROUNDING_SUSPECT is explained when the derivative, measured
+# at x ± CONDITIONING_SHIFT·(random signs) and scaled to that move, shifts that much
+CONDITIONING_SHIFT = 1e-9
+BACKWARD_ULPS = 4.0
+CONDITIONING_DIRECTIONS = 2
+CONDITIONING_SEED = 20260914
 # a rounding quantised coarser than that jitter moves (3a − 3 with a within 1e-9 of 1: a stays
 # the same float under a 1e-8 jitter) is measured again at this wider jitter, where the claimed
 # gradient's own change is removed to second order by Richardson: (4·m(δ) − m(2δ))/3 of the
