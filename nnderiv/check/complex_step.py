@@ -78,7 +78,7 @@ def _jitter_spread(
     """The largest deviation of the symmetric means of complex step at ``x ± s d`` from the
     estimate, over the shifts ``s`` of JITTER_SHIFTS (times ``widen``); Richardson-cancelled
     when the means grow as ``s²``."""
-    values = {}
+    values: dict[float, float] = {}
     for s in tuning.JITTER_SHIFTS:
         try:
             z = _complex_value(ev, x + widen * s * d, d, h)
