@@ -407,7 +407,7 @@ def test_a_small_planted_error_at_the_same_entry_still_fails(error: float) -> No
 # sees the derivative of a nearby point: (condition number)·ε off, smoothly, without noise.
 
 
-def _spd(lmin: float, seed: int) -> Array:
+def _ill_spd(lmin: float, seed: int) -> Array:
     r = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(r.normal(size=(5, 5)))
     M = (Q * np.logspace(0, np.log10(lmin), 5)) @ Q.T
@@ -425,7 +425,7 @@ def _exact_inverse(M: Array) -> Any:
 def _solve_case(lmin: float, seed: int) -> tuple[Callable[..., Any], Array, Array]:
     import mpmath
 
-    M = _spd(lmin, seed)
+    M = _ill_spd(lmin, seed)
     r = np.random.default_rng(seed + 1)
     b, c = r.normal(size=5), r.normal(size=5)
     with mpmath.workdps(50):
@@ -457,7 +457,7 @@ def test_a_1e4_error_in_an_ill_conditioned_solve_still_fails(lmin: float) -> Non
 
 
 def test_a_symmetric_gradient_is_never_called_transposed() -> None:
-    M = _spd(1e-3, 7)
+    M = _ill_spd(1e-3, 7)
     inv = np.linalg.inv(M)
     G = -(inv @ inv)  # d trace(M⁻¹)/dM, symmetric
     report = check_gradient(lambda X: np.trace(np.linalg.inv(X)), lambda X: 1.02 * G, M)

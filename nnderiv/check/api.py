@@ -3,9 +3,10 @@ report. The parts live in their own modules; this one wires them together."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from .probe import Probe
 from .report import EntryCheck, GradientReport, Status
 from .resolution import Resolution
 from .search import SearchResult, entrywise, search_probes, tie_groups, tie_probes
+from .structure import Structure
 from .verdict import Verdict
 
 __all__ = ["assert_gradient", "check_gradient"]
@@ -68,6 +70,30 @@ class _Options:
     seed: int
 
 
+def _with_kwargs(
+    fun: Callable[..., Any], grad: Callable[..., Any], kwargs: Mapping[str, Any] | None
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``fun`` and ``grad`` with the loss's keyword arguments bound."""
+    if kwargs is None:
+        return fun, grad
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        raise InvalidArgument(
+            f"Expected kwargs to be a mapping of names to values (e.g. {{'gamma': 2.0}}) but "
+            f"got {kwargs!r}"
+        )
+    bound = dict(kwargs)
+
+    def fun_kw(x: Any, *args: Any) -> Any:
+        return fun(x, *args, **bound)
+
+    def grad_kw(x: Any, *args: Any) -> Any:
+        return grad(x, *args, **bound)
+
+    fun_kw.__name__ = getattr(fun, "__name__", "fun")
+    grad_kw.__name__ = getattr(grad, "__name__", "grad")
+    return fun_kw, grad_kw
+
+
 def check_gradient(
     fun: Callable[..., Any],
     grad: Callable[..., Any],
@@ -81,14 +107,23 @@ def check_gradient(
     entrywise_max: int = tuning.ENTRYWISE_MAX,
     max_bad: int = 5,
     negligible: float = 0.0,
+    kwargs: Mapping[str, Any] | None = None,
+    wrt: Sequence[Any] | None = None,
 ) -> GradientReport:
     """Check ``grad(x, *args)`` against finite differences of the scalar ``fun(x, *args)``.
 
     Args:
         fun: the loss; returns a real scalar (Python, numpy or a 1-element array).
-        grad: the claimed gradient; returns an array shaped like ``x``.
-        x: the point (any array-like of floats; ints are promoted; evaluated in float64).
+        grad: the claimed gradient; returns an array shaped like ``x`` (for a structured
+            ``x``, the same structure).
+        x: the point: an array-like of floats (ints are promoted), or a tuple, list or dict of
+            such arrays, nested as you like (``{"W1": W1, "b1": b1, …}``). ``fun`` and ``grad``
+            receive it as given, each array in its own dtype.
         *args: passed on to ``fun`` and ``grad`` (labels, weights, …).
+        kwargs: keyword arguments for ``fun`` and ``grad`` (a loss's hyper-parameters:
+            ``kwargs={"gamma": 2.0}``).
+        wrt: for a structured ``x``, the keys (dict) or positions (tuple, list) to check; the
+            other arrays are passed unchanged and not checked.
         method: ``"auto"`` (complex step where the loss allows it and real arithmetic
             confirms it, else central differences), ``"complex"`` or ``"central"``.
         strategy: ``"auto"`` (entry by entry up to ``entrywise_max`` entries, else random
@@ -123,7 +158,22 @@ def check_gradient(
             f"but got negligible={negligible!r}"
         )
     check_seed(seed)
-    x_in = as_real_array(x, "x", "x to be an array")
+    fun, grad = _with_kwargs(fun, grad, kwargs)
+    structure: Structure | None = None
+    narrow: np.dtype[Any] | None = None
+    x_in: npt.NDArray[Any]
+    if Structure.is_structured(x):
+        structure = Structure.of(x, "x", wrt)
+        fun, grad = structure.wrap(fun, grad, getattr(grad, "__name__", "grad"))
+        x_in = structure.flatten(x, "x")
+        narrow = structure.dtype_of_flat()
+    else:
+        if wrt is not None:
+            raise InvalidArgument(
+                f"Expected wrt only with a structured x (a tuple, list or dict of arrays) but "
+                f"x is {type(x).__name__} and wrt={wrt!r}"
+            )
+        x_in = as_real_array(x, "x", "x to be an array")
     check_finite(x_in, "x")
     # never handed to fun (each call gets a copy or a fresh array), so no copy is needed
     x64 = x_in.astype(np.float64, copy=False)
@@ -135,12 +185,14 @@ def check_gradient(
     g_name = getattr(grad, "__name__", "grad")
     g = _as_grad(_call_at_x(lambda: grad(x_in.copy(), *args), f"grad ({g_name})"), x_in)
     eps_g = float(np.finfo(g.dtype).eps)
+    if narrow is not None:  # a structured x: held to its narrowest leaf's precision
+        eps_g = max(eps_g, float(np.finfo(narrow).eps))
     if x_in.dtype.itemsize < 8 and g.dtype.itemsize > x_in.dtype.itemsize:
         # a wider claimed gradient from a narrow x: computed at x's precision only if its
         # values are x's kind of numbers (a float32 result cast up); else at its own
         with np.errstate(over="ignore"):
-            narrow = g.astype(x_in.dtype).astype(g.dtype)
-        if np.array_equal(narrow, g):
+            cast = g.astype(x_in.dtype).astype(g.dtype)
+        if np.array_equal(cast, g):
             eps_g = float(np.finfo(x_in.dtype).eps)
     elif x_in.dtype.itemsize < 8:
         eps_g = max(eps_g, float(np.finfo(x_in.dtype).eps))
@@ -153,6 +205,10 @@ def check_gradient(
             eps_g = max(eps_g, float(np.finfo(dt).eps))
     g64 = g.astype(np.float64, copy=False)
     prec = measure_precision(ev, x64, f0_raw, f0, g64, np.random.default_rng([seed, 1]))
+    if narrow is not None and narrow.itemsize < 8 and prec.x_eps < float(np.finfo(narrow).eps):
+        # a float32 leaf reads its entries in float32: steps sized for it
+        x_eps = float(np.finfo(narrow).eps)
+        prec = dataclasses.replace(prec, x_eps=x_eps, eps=max(prec.eps, x_eps))
     ctx = make_context(
         ev,
         x64,
@@ -164,8 +220,16 @@ def check_gradient(
         float(atol or 0.0),
         grad=grad,
         negligible=float(negligible),
+        indexer=structure.index if structure is not None else None,
     )
     opts = _Options(strategy, entrywise_max, max_bad, seed)
+    report = _run_engines(ctx, opts, name, method)
+    if structure is not None:
+        report.layout = structure.describe()
+    return report
+
+
+def _run_engines(ctx: Context, opts: _Options, name: str, method: str) -> GradientReport:
     fallback: Fallback | None = None
     if method != "central":
         try:

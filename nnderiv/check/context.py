@@ -161,6 +161,7 @@ class Context:
     damp: float = 0.0
     claimed_rounding: ClaimedRounding | None = None
     negligible: float = 0.0
+    indexer: Callable[[int], Any] | None = None  # a structured x: entry k → (leaf, index)
 
     @property
     def size(self) -> int:
@@ -181,7 +182,9 @@ class Context:
         flat = d.ravel()
         return flat if support.size == self.size else flat[support]
 
-    def index(self, k: int) -> tuple[int, ...]:
+    def index(self, k: int) -> Any:
+        if self.indexer is not None:
+            return self.indexer(k)
         return tuple(int(i) for i in np.unravel_index(k, self.x.shape))
 
 
@@ -196,6 +199,7 @@ def make_context(
     atol: float,
     grad: Callable[..., Any] | None = None,
     negligible: float = 0.0,
+    indexer: Callable[[int], Any] | None = None,
 ) -> Context:
     """The fixed quantities of a check, derived once from ``x`` and the claimed gradient."""
     flat = g.ravel()
@@ -216,7 +220,21 @@ def make_context(
     damp = tuning.DAMP_ABOVE * float(np.quantile(nonzero, 0.9)) if nonzero.size else 0.0
     rounding = ClaimedRounding(grad, ev.args, x, flat, ev.dtype)
     return Context(
-        ev, x, flat, scale, prec, f0, eps_g, tau, gscale, rtol, atol, damp, rounding, negligible
+        ev,
+        x,
+        flat,
+        scale,
+        prec,
+        f0,
+        eps_g,
+        tau,
+        gscale,
+        rtol,
+        atol,
+        damp,
+        rounding,
+        negligible,
+        indexer,
     )
 
 

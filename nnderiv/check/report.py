@@ -86,13 +86,15 @@ class GradientReport:
     resolution: float = 0.0
     negligible: int = 0
     smallest_resolved: float = 0.0
+    layout: str = ""  # a structured x: its leaves, e.g. "{W1: (4, 3), b1: (4, 1)}"
 
     def __bool__(self) -> bool:
         return self.status == "pass"
 
     def __str__(self) -> str:
         head = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.status]
-        lines = [f"check_gradient({self.name}) on x of shape {self.shape}: {head}"]
+        where = f"x = {self.layout}" if self.layout else f"x of shape {self.shape}"
+        lines = [f"check_gradient({self.name}) on {where}: {head}"]
         if self.checked:
             lines.append(f"  checked:   {self.checked}")
         lines.append(f"  method:    {self.method}")
