@@ -41,3 +41,11 @@ def test_fixture_example_runs_under_pytest() -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "2 passed" in out.stdout
+
+
+def test_mlp_from_scratch_passes_and_names_the_planted_bias_bug() -> None:
+    out = run("mlp_from_scratch.py")
+    assert out.returncode == 0, out.stdout + out.stderr
+    first, second = out.stdout.split("\n\n", 1)
+    assert ": PASS" in first
+    assert ": FAIL" in second and "at b2[1, 0]" in second
