@@ -8,6 +8,7 @@ backward pass passes and the planted bug is found at b2[1, 0])
 
 from __future__ import annotations
 
+import itertools
 import sys
 from typing import Any
 
@@ -21,7 +22,7 @@ LOSS = LOSSES["multiclass"]  # softmax output, categorical cross-entropy (SPEC.m
 
 def init(sizes: list[int], rng: np.random.Generator) -> dict[str, np.ndarray]:
     params = {}
-    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
         params[f"W{layer}"] = rng.normal(size=(n_out, n_in)) / np.sqrt(n_in)
         params[f"b{layer}"] = 0.1 * rng.normal(size=(n_out, 1))
     return params
