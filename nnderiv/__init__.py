@@ -21,6 +21,9 @@ _WHERE = {
     "GradientReport": "check",
     "assert_gradient": "check",
     "check_gradient": "check",
+    "check_hvp": "check",
+    "check_jvp": "check",
+    "check_vjp": "check",
     "GradientMismatch": "errors",
     "InconclusiveWarning": "errors",
     "InvalidArgument": "errors",
@@ -42,6 +45,9 @@ __all__ = [
     "__version__",
     "assert_gradient",
     "check_gradient",
+    "check_hvp",
+    "check_jvp",
+    "check_vjp",
     "formulas",
     "strategies",
     "symbolic",
@@ -65,7 +71,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from . import formulas, strategies, symbolic
-    from .check import EntryCheck, GradientReport, assert_gradient, check_gradient
+    from .check import (
+        EntryCheck,
+        GradientReport,
+        assert_gradient,
+        check_gradient,
+        check_hvp,
+        check_jvp,
+        check_vjp,
+    )
     from .errors import GradientMismatch, InconclusiveWarning, InvalidArgument, ProbeError
     from .formulas import LOSSES
     from .verify import VerificationResult, verify_gradient

@@ -21,6 +21,7 @@ from __future__ import annotations
 from .api import assert_gradient, check_gradient
 from .context import Fallback, FallbackReason
 from .engines import Engine, Estimate, Flag
+from .products import check_hvp, check_jvp, check_vjp
 from .report import EntryCheck, GradientReport
 from .verdict import Verdict
 
@@ -35,4 +36,7 @@ __all__ = [
     "Verdict",
     "assert_gradient",
     "check_gradient",
+    "check_hvp",
+    "check_jvp",
+    "check_vjp",
 ]

@@ -87,6 +87,7 @@ class GradientReport:
     negligible: int = 0
     smallest_resolved: float = 0.0
     layout: str = ""  # a structured x: its leaves, e.g. "{W1: (4, 3), b1: (4, 1)}"
+    output_index: tuple[int, ...] | None = None  # check_vjp / check_jvp: the wrong output entry
 
     def __bool__(self) -> bool:
         return self.status == "pass"
@@ -104,6 +105,10 @@ class GradientReport:
         )
         if self.diagnosis:
             lines.append(f"  diagnosis: {self.diagnosis}")
+        if self.output_index is not None:
+            lines.append(
+                f"  output:    the cotangent at output entry {self.output_index} alone shows it"
+            )
         if self.reason:
             lines.append(f"  reason:    {self.reason}")
         if self.loss_digits is not None:
