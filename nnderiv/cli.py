@@ -288,9 +288,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         seed=args.seed,
         negligible=args.negligible,
+        kwargs=dict(args.param) if args.param else None,
     )
     print(report)
     return {"pass": 0, "fail": 1, "inconclusive": 3}[report.status]
+
+
+def _param(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE``: VALUE a number (int or float), true/false, or else a string."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE with NAME a Python identifier (e.g. gamma=2.0) but got {text!r}"
+        )
+    value: Any = raw
+    if raw.lower() in ("true", "false"):
+        value = raw.lower() == "true"
+    else:
+        for kind in (int, float):
+            try:
+                value = kind(raw)
+                break
+            except ValueError:
+                continue
+    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="entries the loss cannot resolve do not block a pass when their possible error is "
         "below F times the largest entry (default 0: nothing is negligible)",
+    )
+    p.add_argument(
+        "--param",
+        type=_param,
+        action="append",
+        metavar="NAME=VALUE",
+        help="a keyword argument for fun and grad (repeatable): --param gamma=2.0",
     )
     p.set_defaults(func=cmd_check)
 

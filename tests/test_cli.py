@@ -236,3 +236,26 @@ def test_negative_seed_is_a_usage_error(
 ) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 2 and "expected an integer >= 0" in err
+
+
+def test_check_param_reaches_fun_and_grad(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mod = tmp_path / "focal.py"
+    mod.write_text(
+        "import numpy as np\n"
+        "def f(z, y, gamma=0.0, scale=1):\n"
+        "    return scale * float(np.sum(np.exp(gamma * z) * y))\n"
+        "def g(z, y, gamma=0.0, scale=1):\n"
+        "    return scale * gamma * np.exp(gamma * z) * y\n"
+        "def g_ignores(z, y, gamma=0.0, scale=1):\n"
+        "    return scale * 1.0 * np.exp(gamma * z) * y\n",
+        encoding="utf-8",
+    )
+    argv = ["check", f"{mod}:f", f"{mod}:g", "--task", "binary", "--shape", "1,4"]
+    code, out, _ = run(capsys, *argv, "--param", "gamma=2.5", "--param", "scale=3")
+    assert code == 0, out
+    bad = ["check", f"{mod}:f", f"{mod}:g_ignores", "--task", "binary", "--shape", "1,4"]
+    assert run(capsys, *bad, "--param", "gamma=2.5")[0] == 1
+    code, _, err = run(capsys, *argv, "--param", "2x=1")
+    assert code == 2 and "NAME=VALUE" in err
