@@ -143,3 +143,39 @@ def test_bad_structured_arguments_are_refused() -> None:
         check_gradient(mlp, mlp_grad, {**PARAMS, "W1": "text"}, X, T)
     with pytest.raises(InvalidArgument, match="kwargs"):
         check_gradient(mlp, mlp_grad, PARAMS, X, T, kwargs=[("lam", 1.0)])
+
+
+# both layouts: batch-first code (examples in rows, PyTorch's convention) and the column layout
+
+
+def _ce_rows(Z: Any, labels: Any) -> Any:  # batch-first: Z is (batch, classes)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(Z.shape[0]), labels])
+
+
+def _ce_rows_grad_no_mean(Z: Any, labels: Any) -> Any:
+    p = np.exp(Z - Z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(Z.shape[0]), labels] -= 1
+    return p  # the 1/batch of the mean is missing
+
+
+def test_a_batch_first_gradient_missing_its_mean_is_named_so() -> None:
+    Z = RNG.normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 2])
+    report = check_gradient(_ce_rows, _ce_rows_grad_no_mean, Z, labels)
+    assert report.status == "fail"
+    assert "a missing 1/batch" in report.diagnosis and "n = 4 rows" in report.diagnosis
+    assert "batch-first" in report.diagnosis
+
+
+def test_a_column_layout_gradient_missing_its_mean_is_named_so() -> None:
+    Z = RNG.normal(size=(3, 5))
+    report = check_gradient(
+        lambda z: np.sum(np.logaddexp(0, z)) / z.shape[1],
+        lambda z: 1 / (1 + np.exp(-z)),
+        Z,
+    )
+    assert report.status == "fail"
+    assert "a missing 1/m" in report.diagnosis and "m = 5 columns" in report.diagnosis

@@ -47,19 +47,37 @@ def _holds(claimed: Any, predicted: Any, bound: Any) -> bool:
 
 
 def _name_ratio(r: float, shape: tuple[int, ...]) -> str:
+    """Name a constant ratio claimed/numeric in both layouts: examples in columns (the layout
+    of nnderiv.formulas, m = columns) and batch-first (PyTorch's, the batch in the rows)."""
     n, m = (shape[0], shape[-1]) if len(shape) >= 2 else (1, shape[-1])
+    square = len(shape) >= 2 and n == m
+    either = " (x is square: the batch may be either axis)" if square else ""
     named = [
         (-1.0, "a sign flip: claimed = −numeric everywhere"),
-        (float(m), f"a missing 1/m: claimed = m × numeric everywhere (m = {m} columns)"),
-        (1.0 / m, f"an extra 1/m: claimed = numeric / m everywhere (m = {m} columns)"),
-        (-float(m), f"a sign flip and a missing 1/m: claimed = −m × numeric (m = {m})"),
         (
-            1.0 / n if n > 1 else np.nan,
-            f"1/(n·m) used for 1/m: claimed = numeric / n everywhere (n = {n} rows)",
+            float(m),
+            f"a missing 1/m: claimed = m × numeric everywhere (m = {m} columns: the mean over "
+            f"the examples in columns, the layout of nnderiv.formulas){either}",
         ),
         (
-            float(n) if n > 1 else np.nan,
-            f"claimed = n × numeric everywhere (n = {n} rows): a sum over rows counted twice?",
+            1.0 / m,
+            f"an extra 1/m: claimed = numeric / m everywhere (m = {m} columns){either}",
+        ),
+        (-float(m), f"a sign flip and a missing 1/m: claimed = −m × numeric (m = {m} columns)"),
+        (
+            float(n) if n > 1 and not square else np.nan,
+            f"a missing 1/batch: claimed = n × numeric everywhere (n = {n} rows: the mean over "
+            "a batch in the rows, batch-first as in PyTorch — or a sum over rows counted twice)",
+        ),
+        (
+            1.0 / n if n > 1 and not square else np.nan,
+            f"an extra 1/batch over the rows, or 1/(n·m) used for 1/m: claimed = numeric / n "
+            f"everywhere (n = {n} rows)",
+        ),
+        (
+            -float(n) if n > 1 and not square else np.nan,
+            f"a sign flip and a missing 1/batch: claimed = −n × numeric (n = {n} rows, "
+            "batch-first)",
         ),
         (1.0 / (n * m), f"a mean over all n·m = {n * m} entries: claimed = numeric / (n·m)"),
     ]
