@@ -152,8 +152,8 @@ def check_jvp(
 ) -> GradientReport:
     """Check a Jacobian-vector product: ``jvp(t, x, *args)`` must be ``∂f(x, *args)·t``.
 
-    ``t`` is shaped like ``x`` (an array; structured ``x`` is for :func:`check_vjp`). With a
-    random cotangent ``v``, the gradient of ``⟨v, f⟩`` is claimed entry by entry as
+    ``t`` is shaped like ``x`` (the same structure, for a structured ``x``). With a random
+    cotangent ``v``, the gradient of ``⟨v, f⟩`` is claimed entry by entry as
     ``⟨v, jvp(e_k, x)⟩`` — one ``jvp`` call per entry of ``x`` (at most 4,096 entries) for each
     point the checker asks — and checked like any gradient. ``worst_index`` is the input
     entry (the tangent's direction), ``output_index`` the output entry.
@@ -161,36 +161,42 @@ def check_jvp(
     check_seed(seed)
     if not callable(f) or not callable(jvp):
         raise InvalidArgument(f"Expected f and jvp to be callables but got {f!r}, {jvp!r}")
-    if Structure.is_structured(x):
-        raise InvalidArgument(
-            "Expected x to be an array for check_jvp (for a structured x, use check_vjp) but "
-            f"got {type(x).__name__}"
-        )
-    x_arr = np.asarray(x)
-    if x_arr.size > JVP_MAX_ENTRIES:
+    structure = Structure.of(x, "x") if Structure.is_structured(x) else None
+    size = structure.size if structure is not None else np.asarray(x).size
+    if size > JVP_MAX_ENTRIES:
         raise InvalidArgument(
             f"Expected at most {JVP_MAX_ENTRIES} entries in x for check_jvp (one jvp call per "
-            f"entry) but got {x_arr.size}; check the vjp instead (check_vjp)"
+            f"entry) but got {size}; check the vjp instead (check_vjp)"
         )
     out = _outputs(f, x, args, getattr(f, "__name__", "f"))
     v = _cotangent(out.shape, seed)
     name = getattr(jvp, "__name__", "jvp")
 
+    def column(t: Any, xx: Any, cot: npt.NDArray[Any], a: tuple[Any, ...]) -> float:
+        col = np.asarray(jvp(t, xx, *a))
+        if col.shape != cot.shape:
+            raise InvalidArgument(
+                f"Expected {name}(t, x, *args) to have the shape of f(x) {cot.shape} "
+                f"but got {col.shape}"
+            )
+        return float(np.sum(cot * col))
+
     def run(cot: npt.NDArray[Any]) -> GradientReport:
         def claimed(xx: Any, *a: Any) -> Any:
-            g = np.empty(xx.shape, dtype=np.float64)
-            flat = g.reshape(-1)
-            for k in range(xx.size):
-                t = np.zeros(xx.shape, dtype=xx.dtype)
-                t.flat[k] = 1
-                col = np.asarray(jvp(t, xx, *a))
-                if col.shape != cot.shape:
-                    raise InvalidArgument(
-                        f"Expected {name}(t, x, *args) to have the shape of f(x) {cot.shape} "
-                        f"but got {col.shape}"
-                    )
-                flat[k] = float(np.sum(cot * col))
-            return g
+            if structure is None:
+                g = np.empty(np.shape(xx), dtype=np.float64)
+                for k in range(g.size):
+                    t = np.zeros(np.shape(xx), dtype=np.asarray(xx).dtype)
+                    t.flat[k] = 1
+                    g.flat[k] = column(t, xx, cot, a)
+                return g
+            here = Structure.of(xx, "x")
+            flat = np.empty(here.size)
+            for k in range(here.size):
+                basis = np.zeros(here.size)
+                basis[k] = 1
+                flat[k] = column(here.unflatten(basis), xx, cot, a)
+            return here.unflatten(flat)
 
         claimed.__name__ = name
         return check_gradient(_scalarised(f, cot), claimed, x, *args, seed=seed, **options)
