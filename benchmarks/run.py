@@ -127,6 +127,10 @@ def main() -> None:
 
     print_steps()
     print()
+    from adapters import print_adapters
+
+    print_adapters()
+    print()
     bench_formulas()
 
 

@@ -104,3 +104,21 @@ def test_bad_calls_are_clear_errors() -> None:
         check(Sigmoid.apply, torch.randn(3))
     with pytest.raises(InvalidArgument, match="dtype='float64' or dtype='own'"):
         check(Sigmoid.apply, _x(2), dtype="float16")
+
+
+class SigmoidResidualDetached(Sigmoid):
+    """First derivative right; the saved output is detached, so the first backward has no
+    graph back to x at all (autograd.grad of it would raise): its derivative is taken as 0."""
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (y,) = ctx.saved_tensors
+        y = y.detach()
+        return g * y * (1 - y)
+
+
+def test_a_first_backward_with_no_graph_fails_gradgradcheck() -> None:
+    x = _x(2, 3)
+    assert gradcheck(SigmoidResidualDetached.apply, (x,)) is True
+    assert gradgradcheck(SigmoidResidualDetached.apply, (x,), raise_exception=False) is False
+    assert gradgradcheck(Sigmoid.apply, (x,)) is True
