@@ -2,7 +2,8 @@
 
 sympy cannot be interrupted from inside the process (``simplify`` or ``expand`` may run for
 minutes on a short claim), so a bounded call runs in a forked worker process that is killed
-when the budget is spent. Forking costs a few milliseconds. Where ``fork`` is unavailable
+when the budget is spent. Forking costs a few milliseconds; in a process with other threads
+(JAX's), the worker comes from a forkserver instead, so that it cannot deadlock. Where ``fork`` is unavailable
 (Windows, or a caller that asks for ``in_process``) the call runs in this process and the budget
 is only checked between steps.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +36,24 @@ class Bounded(Generic[T]):
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
+
+
+_FORKSERVER_READY = False
+
+
+def _context() -> Any:
+    """``fork`` (a few ms), unless this process runs other threads — JAX's, or Python threads
+    — which a forked child could deadlock on: then ``forkserver``, whose server is a clean
+    single-threaded process (started once, with sympy preloaded)."""
+    global _FORKSERVER_READY
+    threaded = "jax" in sys.modules or threading.active_count() > 1
+    if not threaded or "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    if not _FORKSERVER_READY:
+        ctx.set_forkserver_preload(["nnderiv.symbolic.derive"])
+        _FORKSERVER_READY = True
+    return ctx
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -58,7 +79,7 @@ def run_bounded(fn: Callable[..., T], *args: Any, seconds: float | None) -> Boun
             return Bounded(None, error=f"{type(exc).__name__}: {exc}")
     if seconds <= 0:
         return Bounded(None, timed_out=True)
-    ctx = multiprocessing.get_context("fork")
+    ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
     worker.start()
