@@ -3,9 +3,8 @@
 sympy cannot be interrupted from inside the process (``simplify`` or ``expand`` may run for
 minutes on a short claim), so a bounded call runs in a forked worker process that is killed
 when the budget is spent. Forking costs a few milliseconds; in a process with other threads
-(JAX's), the worker comes from a forkserver instead, so that it cannot deadlock. Where ``fork`` is unavailable
-(Windows, or a caller that asks for ``in_process``) the call runs in this process and the budget
-is only checked between steps.
+(JAX's), the worker comes from a forkserver instead, so that it cannot deadlock. Where ``fork``
+is unavailable (Windows) the call runs in this process and the budget is not enforced.
 """
 
 from __future__ import annotations
