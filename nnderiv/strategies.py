@@ -282,4 +282,15 @@ def loss_inputs(
 
         return pairs()
 
-    return st.deferred(build)
+    strategy = st.deferred(build)
+    # the smallest valid shape, for verify_gradient's deletion of rows and columns (a softmax
+    # keeps 2 rows): never an error here — a bad argument is reported when first drawn
+    try:
+        loss = get_loss(task)
+        floor = 2 if loss.activation_name == "softmax" else 1
+        rows = max(floor, int(min_n)) if isinstance(min_n, int) else floor
+        cols = max(1, int(min_m)) if isinstance(min_m, int) else 1
+        strategy.nnderiv_min_shape = (rows, cols)  # type: ignore[attr-defined]
+    except Exception:
+        pass
+    return strategy

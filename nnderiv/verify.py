@@ -206,7 +206,8 @@ def verify_gradient(
         property_test()
     except GradientMismatch as exc:
         message = str(exc)
-        minimal = _delete_rows_and_columns(fun, grad, last[0], options)
+        floor = getattr(inputs, "nnderiv_min_shape", (1, 1))
+        minimal = _delete_rows_and_columns(fun, grad, last[0], options, floor)
         if minimal is not None:
             report, example = minimal
             x, args = _split(example)
@@ -291,14 +292,19 @@ def _fails(
 
 
 def _delete_rows_and_columns(
-    fun: Callable[..., Any], grad: Callable[..., Any], example: Any, options: dict[str, Any]
+    fun: Callable[..., Any],
+    grad: Callable[..., Any],
+    example: Any,
+    options: dict[str, Any],
+    floor: tuple[int, int] = (1, 1),
 ) -> tuple[GradientReport, Any] | None:
     """The failing ``example`` with rows and columns deleted while the check still fails.
 
     Blocks of columns, then of rows, halving the block size (delta debugging); every argument
     of ``x``'s shape loses the same rows and columns, and an argument whose columns summed to
-    1 (labels on the simplex) is re-normalised. None when ``x`` is not a matrix or nothing
-    could be deleted."""
+    1 (labels on the simplex) is re-normalised; no axis goes below ``floor`` (the strategy's
+    smallest shape: a softmax keeps 2 rows). None when ``x`` is not a matrix or nothing could
+    be deleted."""
     if example is None:
         return None
     x, args = _split(example)
@@ -320,7 +326,7 @@ def _delete_rows_and_columns(
                 while start < current[0].shape[axis] and budget > 0:
                     keep = np.ones(current[0].shape[axis], dtype=bool)
                     keep[start : start + block] = False
-                    if not keep.any():
+                    if int(keep.sum()) < floor[0 if axis == 0 else 1]:  # the strategy's minimum
                         start += block
                         continue
                     candidate = _take(current, keep, axis)
