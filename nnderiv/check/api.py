@@ -259,7 +259,7 @@ def _run(
         opts.strategy == "auto" and ctx.size <= opts.entrywise_max
     )
     if use_entrywise:
-        ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS))
+        ties = tie_probes(ctx, tie_groups(ctx.x, tuning.TIE_GROUPS), engine)
         singles = entrywise(ctx, engine, range(ctx.size))
         joint = joint_kink_probes(ctx, rng, singles)
         result = SearchResult(singles, engine=engine, ties=ties, joint=joint)
