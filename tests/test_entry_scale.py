@@ -483,3 +483,19 @@ def test_full_weight_on_every_tied_entry_of_a_max_still_fails() -> None:
     x = np.array([1.0, 1.0, 0.5])
     assert check_gradient(np.max, lambda v: np.array([1.0, 1.0, 0.0]), x).status == "fail"
     assert check_gradient(np.max, lambda v: np.array([0.5, 0.5, 0.0]), x).status == "pass"
+
+
+# blind set 11 (problem 3): a float32 probability 1e-6 from 1. The central step shrank away
+# from the domain edge to below float32's resolution there, saw no move and said "0": a false
+# fail. A step that cannot move x at the loss's resolution now says nothing (inconclusive).
+
+
+def _bce_a_log1p(A: Any, Y: Any) -> Any:
+    return -np.sum(Y * np.log(A) + (1 - Y) * np.log1p(-A)) / A.shape[1]
+
+
+@pytest.mark.parametrize("a", [0.999999, 0.99999])
+def test_a_step_below_float32_resolution_is_never_a_verdict(a: float) -> None:
+    A, Y = np.array([[a]], dtype=np.float32), np.array([[0.0]], dtype=np.float32)
+    report = check_gradient(_bce_a_log1p, lambda A, Y: (1 - Y) / (1 - A) / A.shape[1], A, Y)
+    assert report.status != "fail", str(report)

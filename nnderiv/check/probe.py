@@ -125,7 +125,21 @@ def judge_probe(
 
 
 def _make(ctx: Context, support: IntArray, w: FloatArray, est: Estimate) -> Probe:
+    est = _below_resolution(ctx, support, w, est)
     return Probe(support, w, judge_probe(ctx, support, w, est.value, est.error), est)
+
+
+def _below_resolution(ctx: Context, support: IntArray, w: FloatArray, est: Estimate) -> Estimate:
+    """Real differences whose (largest) step moves an entry by less than the resolution at
+    which the loss reads ``x`` (a float32 ``x`` near 1 after a step shrank away from a domain
+    edge) saw no move at all: their value says nothing, whatever their error estimate."""
+    if est.engine is Engine.COMPLEX or ctx.prec.x_eps <= 0:
+        return est
+    moved = est.step * np.abs(ctx.on(ctx.scale, support) * w)
+    grid = tuning.RESOLUTION_ULPS * ctx.prec.x_eps * np.abs(ctx.on(ctx.x.ravel(), support))
+    if bool(np.any((moved < grid) & (grid > 0))):
+        return dataclasses.replace(est, error=max(est.error, abs(est.value) + ctx.gscale))
+    return est
 
 
 def _estimate(ctx: Context, engine: Engine, d: FloatArray, what: str) -> Estimate:

@@ -102,6 +102,9 @@ GRAD_JITTER = 1e-8
 # stability): a disagreement below ROUNDING_SUSPECT is explained when the derivative, measured
 # at x ± CONDITIONING_SHIFT·(random signs) and scaled to that move, shifts that much
 CONDITIONING_SHIFT = 1e-9
+# a real-difference step must move each entry by at least this many units of the resolution at
+# which the loss reads x (float32's ε|x| for a float32 x), or its estimate says nothing
+RESOLUTION_ULPS = 2.0
 BACKWARD_ULPS = 4.0
 CONDITIONING_DIRECTIONS = 2
 CONDITIONING_SEED = 20260914
