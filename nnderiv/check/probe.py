@@ -114,7 +114,12 @@ def judge_probe(
         # |g_k| plus 1/N, as in the rounding floor); a nonzero claim needs its own scale
         zero = max(zero, tuning.PRECISE * ctx.tau * float(abs(w[0])))
     j = judge(claimed, value, error, floor, ref, zero=zero, own=own)
-    small = abs(claimed - value) <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value))
+    gap = abs(claimed - value)
+    # small relative to the values — or, for an entry that is itself a cancellation's tiny
+    # remainder, small against the gradient's typical entry (w·(σ(25) − 1) off by 4e-16)
+    small = gap <= tuning.ROUNDING_SUSPECT * max(abs(claimed), abs(value)) or (
+        gap <= tuning.ROUNDING_SUSPECT_ULPS * ctx.eps_g * ctx.tau * weight
+    )
     if j.verdict is Verdict.DISAGREE and small and ctx.claimed_rounding is not None:
         # a discrepancy this small may be the claimed gradient's own rounding: measured
         noise = ctx.on(ctx.claimed_rounding.noise(ctx.scale), support)

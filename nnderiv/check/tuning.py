@@ -97,6 +97,7 @@ JITTER_CURVATURE_FALL = 16.0
 # formula cancels, like 3a − 3 for a near 1): then that rounding is measured by evaluating
 # grad at x ± GRAD_JITTER·s and x ± 2·GRAD_JITTER·s, and counted in the floor
 ROUNDING_SUSPECT = 1e-6
+ROUNDING_SUSPECT_ULPS = 64.0
 GRAD_JITTER = 1e-8
 # an ill-conditioned loss is the exact loss of an input moved by ~BACKWARD_ULPS·ε|x| (backward
 # stability): a disagreement below ROUNDING_SUSPECT is explained when the derivative, measured
