@@ -97,6 +97,30 @@ def _localise_output(
     return None
 
 
+def _cotangent_check(
+    f: Callable[..., Any],
+    claimed_for: Callable[[npt.NDArray[Any]], Callable[..., Any]],
+    x: Any,
+    args: tuple[Any, ...],
+    out: npt.NDArray[Any],
+    seed: int,
+    options: dict[str, Any],
+    kind: str,
+) -> GradientReport:
+    """The scalar check of ``⟨v, f⟩`` against ``claimed_for(v)`` for a random cotangent ``v``;
+    on a failure, the output entry found by bisecting ``v`` (shared by vjp and jvp)."""
+    v = _cotangent(out.shape, seed)
+
+    def run(cot: npt.NDArray[Any]) -> GradientReport:
+        return check_gradient(_scalarised(f, cot), claimed_for(cot), x, *args, seed=seed, **options)
+
+    report = run(v)
+    report.name = f"{kind} of {getattr(f, '__name__', 'f')}"
+    if report.status == "fail" and out.size > 1:
+        report.output_index = _localise_output(run, v)
+    return report
+
+
 def check_vjp(
     f: Callable[..., Any],
     vjp: Callable[..., Any],
@@ -126,20 +150,15 @@ def check_vjp(
     if not callable(f) or not callable(vjp):
         raise InvalidArgument(f"Expected f and vjp to be callables but got {f!r}, {vjp!r}")
     out = _outputs(f, x, args, getattr(f, "__name__", "f"))
-    v = _cotangent(out.shape, seed)
 
-    def run(cot: npt.NDArray[Any]) -> GradientReport:
+    def claimed_for(cot: npt.NDArray[Any]) -> Callable[..., Any]:
         def claimed(xx: Any, *a: Any) -> Any:
             return vjp(cot.copy(), xx, *a)
 
         claimed.__name__ = getattr(vjp, "__name__", "vjp")
-        return check_gradient(_scalarised(f, cot), claimed, x, *args, seed=seed, **options)
+        return claimed
 
-    report = run(v)
-    report.name = f"vjp of {getattr(f, '__name__', 'f')}"
-    if report.status == "fail" and out.size > 1:
-        report.output_index = _localise_output(run, v)
-    return report
+    return _cotangent_check(f, claimed_for, x, args, out, seed, options, "vjp")
 
 
 def check_jvp(
@@ -169,7 +188,6 @@ def check_jvp(
             f"entry) but got {size}; check the vjp instead (check_vjp)"
         )
     out = _outputs(f, x, args, getattr(f, "__name__", "f"))
-    v = _cotangent(out.shape, seed)
     name = getattr(jvp, "__name__", "jvp")
 
     def column(t: Any, xx: Any, cot: npt.NDArray[Any], a: tuple[Any, ...]) -> float:
@@ -181,7 +199,7 @@ def check_jvp(
             )
         return float(np.sum(cot * col))
 
-    def run(cot: npt.NDArray[Any]) -> GradientReport:
+    def claimed_for(cot: npt.NDArray[Any]) -> Callable[..., Any]:
         def claimed(xx: Any, *a: Any) -> Any:
             if structure is None:
                 g = np.empty(np.shape(xx), dtype=np.float64)
@@ -199,13 +217,9 @@ def check_jvp(
             return here.unflatten(flat)
 
         claimed.__name__ = name
-        return check_gradient(_scalarised(f, cot), claimed, x, *args, seed=seed, **options)
+        return claimed
 
-    report = run(v)
-    report.name = f"jvp of {getattr(f, '__name__', 'f')}"
-    if report.status == "fail" and out.size > 1:
-        report.output_index = _localise_output(run, v)
-    return report
+    return _cotangent_check(f, claimed_for, x, args, out, seed, options, "jvp")
 
 
 def check_hvp(
