@@ -23,6 +23,7 @@ import numpy as np
 
 from .check.products import check_jvp, check_vjp
 from .check.report import GradientReport
+from .check.structure import LeafIndex
 from .errors import GradientMismatch, InvalidArgument
 
 __all__ = ["JaxGradcheckError", "check", "check_grads"]
@@ -42,39 +43,108 @@ def _jax() -> tuple[Any, Any]:
 
 
 class _Pytrees:
-    """Arguments and outputs as flat tuples of float64 numpy leaves, and back."""
+    """Arguments as float64 numpy leaves named by their key paths (``args[0]['W']``), and
+    back."""
 
     def __init__(self, args: Sequence[Any]) -> None:
         jax, _ = _jax()
-        leaves, self.treedef = jax.tree_util.tree_flatten(tuple(args))
-        if not leaves:
-            raise InvalidArgument("Expected args to hold at least one array")
-        self.x = tuple(np.asarray(leaf, dtype=np.float64) for leaf in leaves)
+        pairs, self.treedef = jax.tree_util.tree_flatten_with_path(tuple(args))
+        self.names = ["args" + jax.tree_util.keystr(path) for path, _ in pairs]
+        # integer and boolean leaves (labels, indices) are held fixed, as jax holds them
+        self.fixed = {
+            name: leaf
+            for name, (_, leaf) in zip(self.names, pairs, strict=True)
+            if np.asarray(leaf).dtype.kind != "f"
+        }
+        self.x = {
+            name: np.asarray(leaf, dtype=np.float64)
+            for name, (_, leaf) in zip(self.names, pairs, strict=True)
+            if name not in self.fixed
+        }
+        if not self.x:
+            raise InvalidArgument(
+                f"Expected args to hold at least one floating-point array but got {len(pairs)} "
+                "leaves, none floating-point"
+            )
 
-    def args(self, leaves: Sequence[Any]) -> tuple[Any, ...]:
+    def args(self, leaves: dict[str, Any]) -> tuple[Any, ...]:
         jax, jnp = _jax()
-        return tuple(jax.tree_util.tree_unflatten(self.treedef, [jnp.asarray(v) for v in leaves]))
+        values = [
+            self.fixed[name] if name in self.fixed else jnp.asarray(leaves[name])
+            for name in self.names
+        ]
+        return tuple(jax.tree_util.tree_unflatten(self.treedef, values))
 
-    def leaves_of(self, tree: Any) -> tuple[Any, ...]:
+    def named(self, tree: Any) -> dict[str, Any]:
+        """The float leaves of a tree shaped like the args (a cotangent of them), by name."""
         jax, _ = _jax()
-        return tuple(jax.tree_util.tree_leaves(tree))
+        leaves = jax.tree_util.tree_leaves(tree)
+        out = {}
+        for name, leaf in zip(self.names, leaves, strict=True):
+            if name in self.x:
+                out[name] = np.asarray(leaf, dtype=np.float64)
+        return out
+
+    def tangent(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A tangent of the args: ``values`` on the float leaves, float0 zeros on the others."""
+        jax, jnp = _jax()
+        leaves = []
+        for name in self.names:
+            if name in self.fixed:
+                leaves.append(np.zeros(np.shape(self.fixed[name]), dtype=jax.dtypes.float0))
+            else:
+                leaves.append(jnp.asarray(values[name]))
+        return tuple(jax.tree_util.tree_unflatten(self.treedef, leaves))
 
 
-def _flat_output(out: Any) -> tuple[Any, list[tuple[int, ...]]]:
+def _floating(leaf: Any) -> bool:
+    return bool(np.asarray(leaf).dtype.kind == "f")
+
+
+def _flat_output(out: Any) -> tuple[Any, list[tuple[str, tuple[int, ...]]]]:
+    """The floating-point leaves of ``f``'s output as one vector, with their names and shapes
+    (integer and float0 leaves have no derivative to check)."""
     jax, _ = _jax()
-    leaves = jax.tree_util.tree_leaves(out)
-    shapes = [tuple(np.shape(leaf)) for leaf in leaves]
-    flat = np.concatenate([np.asarray(leaf).reshape(-1) for leaf in leaves]) if leaves else None
+    pairs = jax.tree_util.tree_flatten_with_path(out)[0]
+    named = [("out" + jax.tree_util.keystr(p), leaf) for p, leaf in pairs if _floating(leaf)]
+    if not named:
+        raise InvalidArgument(
+            f"Expected f to return at least one floating-point array but got {type(out).__name__}"
+        )
+    shapes = [(name, tuple(np.shape(leaf))) for name, leaf in named]
+    flat = np.concatenate([np.asarray(leaf, dtype=np.float64).reshape(-1) for _, leaf in named])
     return flat, shapes
 
 
-def _split(v: Any, shapes: list[tuple[int, ...]]) -> list[Any]:
-    out, start = [], 0
-    for shape in shapes:
-        size = int(np.prod(shape)) if shape else 1
-        out.append(v[start : start + size].reshape(shape))
+def _cotangent_tree(out: Any, v: Any) -> Any:
+    """``v`` (flat, over the floating leaves) as a cotangent of the output tree ``out``."""
+    jax, jnp = _jax()
+    leaves, treedef = jax.tree_util.tree_flatten(out)
+    v = np.ravel(np.asarray(v))
+    cot, start = [], 0
+    for leaf in leaves:
+        shape = tuple(np.shape(leaf))
+        if not _floating(leaf):
+            cot.append(np.zeros(shape, dtype=jax.dtypes.float0))
+            continue
+        size = int(np.prod(shape))
+        cot.append(
+            jnp.asarray(v[start : start + size].reshape(shape), dtype=jnp.asarray(leaf).dtype)
+        )
         start += size
-    return out
+    return jax.tree_util.tree_unflatten(treedef, cot)
+
+
+def _output_entry(flat: int, shapes: list[tuple[str, tuple[int, ...]]]) -> tuple[Any, ...]:
+    """A flat output index as the entry of its leaf (``(2, 1)``, or ``out[1][2, 1]``)."""
+    start = 0
+    for name, shape in shapes:
+        size = int(np.prod(shape))
+        if flat < start + size:
+            idx = tuple(int(i) for i in np.unravel_index(flat - start, shape)) if shape else ()
+            return idx if len(shapes) == 1 else LeafIndex(name, idx)
+        start += size
+    raise IndexError(flat)
 
 
 def _is_custom_vjp(f: Any) -> bool:
@@ -87,7 +157,7 @@ def check(
 ) -> GradientReport:
     """One check of ``f``'s first derivative in ``mode`` (``"rev"``: ``jax.vjp``, ``"fwd"``:
     ``jax.jvp``) at ``args``; ``options`` are those of :func:`nnderiv.check_gradient`."""
-    jax, jnp = _jax()
+    jax, _ = _jax()
     if mode not in ("fwd", "rev"):
         raise InvalidArgument(f"Expected mode 'fwd' or 'rev' but got {mode!r}")
     if not callable(f):
@@ -97,26 +167,16 @@ def check(
         out0 = f(*trees.args(trees.x))
         _, shapes = _flat_output(out0)
 
-        def fn(xs: Sequence[Any]) -> Any:
+        def fn(xs: dict[str, Any]) -> Any:
             flat, _ = _flat_output(f(*trees.args(xs)))
             return flat
 
-        def vjp(v: Any, xs: Sequence[Any]) -> Any:
+        def vjp(v: Any, xs: dict[str, Any]) -> Any:
             out, pullback = jax.vjp(f, *trees.args(xs))
-            cot = jax.tree_util.tree_unflatten(
-                jax.tree_util.tree_structure(out),
-                [
-                    jnp.asarray(c, dtype=jnp.asarray(o).dtype)
-                    for c, o in zip(
-                        _split(np.asarray(v), shapes), jax.tree_util.tree_leaves(out), strict=True
-                    )
-                ],
-            )
-            grads = pullback(cot)
-            return tuple(np.asarray(g, dtype=np.float64) for g in trees.leaves_of(grads))
+            return trees.named(pullback(_cotangent_tree(out, v)))
 
-        def jvp(t: Sequence[Any], xs: Sequence[Any]) -> Any:
-            _, tangent_out = jax.jvp(f, trees.args(xs), trees.args(t))
+        def jvp(t: dict[str, Any], xs: dict[str, Any]) -> Any:
+            _, tangent_out = jax.jvp(f, trees.args(xs), trees.tangent(t))
             flat, _ = _flat_output(tangent_out)
             return flat
 
@@ -129,28 +189,31 @@ def check(
         else:
             report = check_jvp(fn, jvp, trees.x, seed=seed, **options)
     report.name = f"jax.{'vjp' if mode == 'rev' else 'jvp'} of {name}"
+    if report.output_index is not None:
+        report.output_index = _output_entry(report.output_index[0], shapes)
     return report
 
 
 def _derived(f: Callable[..., Any], mode: str, args: Sequence[Any], seed: int) -> Any:
     """The first-order map of ``f`` at a fixed random direction, as a function of the args:
     its own derivative is ``f``'s second."""
-    jax, jnp = _jax()
+    jax, _ = _jax()
     trees = _Pytrees(args)
     rng = np.random.default_rng([seed, 23])
     with jax.enable_x64(True):
         out0 = f(*trees.args(trees.x))
     if mode == "rev":
-        cot = jax.tree_util.tree_map(
-            lambda o: jnp.asarray(rng.uniform(0.5, 1.5, size=np.shape(o))), out0
-        )
+        flat, _ = _flat_output(out0)
+        cot = _cotangent_tree(out0, rng.uniform(0.5, 1.5, size=flat.size))
 
         def pulled(*a: Any) -> Any:
             _, pullback = jax.vjp(f, *a)
             return pullback(cot)
 
         return pulled
-    tangent = trees.args([rng.uniform(0.5, 1.5, size=leaf.shape) for leaf in trees.x])
+    tangent = trees.tangent(
+        {k: rng.uniform(0.5, 1.5, size=leaf.shape) for k, leaf in trees.x.items()}
+    )
 
     def pushed(*a: Any) -> Any:
         return jax.jvp(f, a, tangent)[1]

@@ -28,6 +28,7 @@ import numpy as np
 
 from .check.products import check_vjp
 from .check.report import GradientReport
+from .check.structure import LeafIndex
 from .errors import GradientMismatch, InvalidArgument
 
 __all__ = ["TorchGradcheckError", "check", "gradcheck", "gradgradcheck"]
@@ -130,13 +131,14 @@ def _check(
                 t = t.to(torch.float64)
         return t
 
-    x = tuple(numpy_of(inputs[k]) for k in checked)
+    # leaves named by their position among the inputs: ``inputs[2][1, 0]``
+    x = {f"inputs[{k}]": numpy_of(inputs[k]) for k in checked}
     rest = [passed_as_is(t) for t in inputs]
 
-    def tensors(xs: Sequence[Any], requires_grad: bool) -> tuple[list[Any], list[Any]]:
+    def tensors(xs: dict[str, Any], requires_grad: bool) -> tuple[list[Any], list[Any]]:
         args = list(rest)
         leaves = []
-        for k, arr in zip(checked, xs, strict=True):
+        for k, arr in zip(checked, xs.values(), strict=True):
             t = torch.from_numpy(np.ascontiguousarray(arr))
             if requires_grad:
                 t.requires_grad_(True)
@@ -144,30 +146,62 @@ def _check(
             args[k] = t
         return args, leaves
 
-    def f(xs: Sequence[Any]) -> Any:
+    shapes: list[tuple[int, ...]] = []  # of fn's outputs, as f last saw them
+
+    def outputs(out: Any) -> list[Any]:
+        """fn's differentiable outputs: one tensor, or a tuple/list of tensors (as gradcheck)."""
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        if not outs or not all(isinstance(o, torch.Tensor) for o in outs):
+            raise InvalidArgument(
+                f"Expected fn to return a tensor or a tuple of tensors but got {type(out).__name__}"
+            )
+        return [o for o in outs if o.is_floating_point()]
+
+    def f(xs: dict[str, Any]) -> Any:
         args, _ = tensors(xs, autograd_inside)
         with torch.enable_grad() if autograd_inside else torch.no_grad():
-            out = fn(*args)
-        if not isinstance(out, torch.Tensor):
-            raise InvalidArgument(f"Expected fn to return a tensor but got {type(out).__name__}")
-        return out.detach().cpu().numpy()
+            outs = outputs(fn(*args))
+        if not outs:
+            raise InvalidArgument("Expected fn to return at least one floating-point tensor")
+        shapes[:] = [tuple(o.shape) for o in outs]
+        if len(outs) == 1:
+            return outs[0].detach().cpu().numpy()
+        return np.concatenate([o.detach().cpu().numpy().reshape(-1) for o in outs])
 
-    def vjp(v: Any, xs: Sequence[Any]) -> Any:
+    def vjp(v: Any, xs: dict[str, Any]) -> Any:
         args, leaves = tensors(xs, True)
-        out = fn(*args)
-        if not out.requires_grad:  # no graph back to the inputs: autograd's derivative is 0
-            return tuple(np.zeros(leaf.shape) for leaf in leaves)
-        cot = torch.from_numpy(np.ascontiguousarray(v)).to(out.dtype)
-        grads = torch.autograd.grad(out, leaves, grad_outputs=cot, allow_unused=True)
-        return tuple(
-            np.zeros(leaf.shape) if g is None else g.detach().cpu().numpy()
-            for g, leaf in zip(grads, leaves, strict=True)
+        outs = outputs(fn(*args))
+        pairs, start = [], 0
+        for o in outs:
+            part = np.ascontiguousarray(np.ravel(v)[start : start + o.numel()])
+            part = part.reshape(tuple(o.shape))
+            start += o.numel()
+            if o.requires_grad:  # no graph back to the inputs: autograd's derivative is 0
+                pairs.append((o, torch.from_numpy(part).to(o.dtype)))
+        zeros = {key: np.zeros(leaf.shape) for key, leaf in zip(xs, leaves, strict=True)}
+        if not pairs:
+            return zeros
+        grads = torch.autograd.grad(
+            [o for o, _ in pairs], leaves, grad_outputs=[c for _, c in pairs], allow_unused=True
         )
+        return {
+            key: zeros[key] if g is None else g.detach().cpu().numpy()
+            for key, g in zip(xs, grads, strict=True)
+        }
 
     f.__name__ = getattr(fn, "__name__", type(fn).__name__)
     vjp.__name__ = "torch.autograd"
     report = check_vjp(f, vjp, x, seed=seed, **options)
     report.name = f"torch autograd of {f.__name__}"
+    if report.output_index is not None and len(shapes) > 1:  # (output j, its entry)
+        flat, start = report.output_index[0], 0
+        for j, shape in enumerate(shapes):
+            size = int(np.prod(shape))
+            if flat < start + size:
+                idx = np.unravel_index(flat - start, shape) if shape else ()
+                report.output_index = LeafIndex(f"outputs[{j}]", tuple(int(i) for i in idx))
+                break
+            start += size
     return report
 
 
@@ -219,19 +253,43 @@ def gradgradcheck(
     if not checked:
         raise InvalidArgument("Expected at least one input tensor with requires_grad=True")
     with torch.no_grad():
-        shape = func(*ins).shape
+        first = func(*ins)
+    firsts = list(first) if isinstance(first, (tuple, list)) else [first]
+    firsts = [o for o in firsts if isinstance(o, torch.Tensor) and o.is_floating_point()]
+    if not firsts:
+        raise InvalidArgument(
+            "Expected func to return a floating-point tensor or a tuple of them but got "
+            f"{type(first).__name__}"
+        )
     if grad_outputs is None:
         rng = np.random.default_rng(11)
-        fixed = torch.from_numpy(rng.uniform(0.5, 1.5, size=tuple(shape)))
+        fixed = [torch.from_numpy(rng.uniform(0.5, 1.5, size=tuple(o.shape))) for o in firsts]
     else:
-        outs = _as_inputs(grad_outputs)
-        fixed = outs[0].detach().cpu().to(torch.float64)
+        given = _as_inputs(grad_outputs)
+        if len(given) != len(firsts) or any(
+            tuple(g.shape) != tuple(o.shape) for g, o in zip(given, firsts, strict=True)
+        ):
+            raise InvalidArgument(
+                "Expected grad_outputs shaped like func's outputs "
+                f"{[tuple(o.shape) for o in firsts]} but got "
+                f"{[tuple(getattr(g, 'shape', ())) for g in given]}"
+            )
+        fixed = [g.detach().cpu().to(torch.float64) for g in given]
 
     def first_backward(*args: Any) -> Any:
         leaves = [args[k] for k in checked]
         out = func(*args)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        outs = [o for o in outs if isinstance(o, torch.Tensor) and o.is_floating_point()]
+        pairs = [(o, c.to(o.dtype)) for o, c in zip(outs, fixed, strict=True) if o.requires_grad]
+        if not pairs:
+            return torch.cat([torch.zeros_like(leaf).reshape(-1) for leaf in leaves])
         grads = torch.autograd.grad(
-            out, leaves, grad_outputs=fixed.to(out.dtype), create_graph=True, allow_unused=True
+            [o for o, _ in pairs],
+            leaves,
+            grad_outputs=[c for _, c in pairs],
+            create_graph=True,
+            allow_unused=True,
         )
         return torch.cat(
             [

@@ -92,3 +92,40 @@ def test_bad_calls_are_clear_errors() -> None:
         check_grads(jnp.sin, (X,), modes=("sideways",))
     with pytest.raises(InvalidArgument, match="tuple of arguments"):
         check_grads(jnp.sin, X)
+
+
+def test_pytree_leaves_and_outputs_are_named_by_their_key_paths() -> None:
+    @jax.custom_vjp
+    def layer(p: Any, x: Any) -> Any:
+        return {"h": jnp.tanh(p["w"] @ x + p["b"]), "s": jnp.sum(x)}
+
+    def fwd(p: Any, x: Any) -> Any:
+        return layer(p, x), (p, x)
+
+    def bwd(res: Any, g: Any) -> Any:
+        p, x = res
+        d = g["h"] * (1 - jnp.tanh(p["w"] @ x + p["b"]) ** 2)
+        db = d.at[1].multiply(1.03)  # one entry of the bias gradient 3 % off
+        return {"b": db, "w": jnp.outer(d, x)}, p["w"].T @ d + g["s"]
+
+    layer.defvjp(fwd, bwd)
+    params = {"w": np.linspace(-1, 1, 6).reshape(2, 3), "b": np.array([0.1, -0.2])}
+    x = np.array([0.5, -0.3, 0.8])
+    report = check(layer, (params, x), "rev")
+    assert report.status == "fail"
+    assert report.worst_index == ("args[0]['b']", (1,))
+    assert "args[0]['b'][1]" in str(report)
+    assert report.output_index == ("out['h']", (1,))
+
+
+def test_integer_arguments_are_held_fixed() -> None:
+    labels = np.array([0, 2, 1])
+
+    def nll(logits: Any, y: Any) -> Any:
+        logp = jax.nn.log_softmax(logits, axis=1)
+        return -jnp.mean(logp[jnp.arange(3), y])
+
+    logits = np.linspace(-2, 2, 9).reshape(3, 3)
+    check_grads(nll, (logits, labels), order=2)
+    report = check(nll, (logits, labels), "fwd")
+    assert report.status == "pass" and "args[1]" not in report.layout

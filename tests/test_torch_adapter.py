@@ -57,7 +57,8 @@ def test_a_custom_function_is_checked_through_autograd() -> None:
     assert check(Sigmoid.apply, _x(3, 4)).status == "pass"
     report = check(SigmoidOnePercentOff.apply, _x(3, 4))
     assert report.status == "fail"
-    assert report.worst_index == (0, (1, 2))
+    assert report.worst_index == ("inputs[0]", (1, 2))
+    assert "inputs[0][1, 2]" in str(report)
     assert report.output_index == (1, 2)
 
 
@@ -88,7 +89,7 @@ def test_several_inputs_and_inputs_not_checked() -> None:
 
     report = check(layer, X, W, b)
     assert report.status == "pass"
-    assert "x[0]: (2, 3)" in report.layout and "x[1]: (2,)" in report.layout
+    assert "inputs[1]: (2, 3)" in report.layout and "inputs[2]: (2,)" in report.layout
 
 
 def test_float32_inputs_at_their_own_precision() -> None:
@@ -122,3 +123,71 @@ def test_a_first_backward_with_no_graph_fails_gradgradcheck() -> None:
     assert gradcheck(SigmoidResidualDetached.apply, (x,)) is True
     assert gradgradcheck(SigmoidResidualDetached.apply, (x,), raise_exception=False) is False
     assert gradgradcheck(Sigmoid.apply, (x,)) is True
+
+
+class LinearBiasOff(torch.autograd.Function):
+    """y = X W^T + b, with one entry of the bias gradient 2 % off."""
+
+    @staticmethod
+    def forward(ctx: Any, X: Any, W: Any, b: Any) -> Any:
+        ctx.save_for_backward(X, W)
+        return X @ W.T + b
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        X, W = ctx.saved_tensors
+        gb = g.sum(dim=0).clone()
+        gb[1] = gb[1] * 1.02
+        return g @ W, g.T @ X, gb
+
+
+def test_a_wrong_entry_is_named_by_its_input_position() -> None:
+    X = torch.randn(5, 3, dtype=torch.float64)  # not checked
+    W, b = _x(2, 3), torch.randn(2, dtype=torch.float64, requires_grad=True)
+    report = check(LinearBiasOff.apply, X, W, b)
+    assert report.status == "fail"
+    assert report.worst_index == ("inputs[2]", (1,))
+    assert "inputs[2][1]" in str(report)
+
+
+class TwoOutputs(torch.autograd.Function):
+    """(sin x, x**2), with the second output's backward optionally 3 % off at one entry."""
+
+    off = 1.0
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return torch.sin(x), x * x
+
+    @staticmethod
+    def backward(ctx: Any, g1: Any, g2: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        d2 = 2 * x * g2
+        if TwoOutputs.off != 1.0:
+            d2 = d2.clone()
+            d2[1, 0] = d2[1, 0] * TwoOutputs.off
+        return torch.cos(x) * g1 + d2
+
+
+def test_tuple_outputs_as_gradcheck_accepts_them() -> None:
+    x = _x(2, 3)
+    TwoOutputs.off = 1.0
+    assert check(TwoOutputs.apply, x).status == "pass"
+    assert gradcheck(TwoOutputs.apply, (x,)) is True
+    assert gradgradcheck(lambda t: (torch.sin(t), t**3), (x,)) is True
+    TwoOutputs.off = 1.03
+    try:
+        report = check(TwoOutputs.apply, x)
+        assert report.status == "fail"
+        assert report.worst_index == ("inputs[0]", (1, 0))
+        assert report.output_index == ("outputs[1]", (1, 0))
+        assert gradcheck(TwoOutputs.apply, (x,), raise_exception=False) is False
+    finally:
+        TwoOutputs.off = 1.0
+
+
+def test_gradgradcheck_refuses_grad_outputs_of_the_wrong_shape() -> None:
+    x = _x(2, 3)
+    with pytest.raises(InvalidArgument, match="grad_outputs shaped like"):
+        gradgradcheck(lambda t: t**3, (x,), (torch.ones(3, 2, dtype=torch.float64),))
