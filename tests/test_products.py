@@ -123,10 +123,112 @@ def test_a_hessian_missing_a_cross_term_fails_at_that_pair() -> None:
     [
         (lambda: check_vjp(sigmoid, "nope", Z), "callables"),
         (lambda: check_vjp(lambda z: "text", lambda v, z: v, Z), "real array"),
-        (lambda: check_jvp(sigmoid, _sigmoid_jvp, np.zeros(5000)), "use check_vjp|check the vjp"),
+        (lambda: check_jvp(sigmoid, lambda t, z: t.astype(complex), Z), "real array"),
+        (lambda: check_jvp(sigmoid, _sigmoid_jvp, Z, wrt=["W"]), "wrt only with a structured"),
         (lambda: check_jvp(sigmoid, lambda t, z: np.zeros(2), Z), "shape of f"),
     ],
 )
 def test_bad_calls_are_clear_errors(call: Any, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         call()
+
+
+# -- check_jvp above JVP_MAX_ENTRIES: random tangents, localised by bisection ---------------
+
+BIG = np.random.default_rng(5).normal(size=(70, 70))  # 4,900 entries: above 4,096
+
+
+def _tanh_jvp(t: Any, x: Any) -> Any:
+    return t * (1 - np.tanh(x) ** 2)
+
+
+def _xxt(x: Any) -> Any:
+    return np.tanh(x) @ np.tanh(x).T
+
+
+def _xxt_jvp(t: Any, x: Any) -> Any:
+    d = _tanh_jvp(t, x)
+    return d @ np.tanh(x).T + np.tanh(x) @ d.T
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_jvp_is_checked_along_random_tangents(seed: int, dtype: Any) -> None:
+    x = BIG.astype(dtype)
+    for f, jvp in ((np.tanh, _tanh_jvp), (_xxt, _xxt_jvp)):
+        report = check_jvp(f, jvp, x, seed=seed)
+        assert report.status == "pass", report
+        assert "8 random tangents" in report.checked
+    half = lambda t, x: 0.5 * _xxt_jvp(t, x)  # noqa: E731
+    assert check_jvp(_xxt, half, x, seed=seed).status == "fail"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_wrong_entry_of_a_large_jvp_is_found_on_both_sides(seed: int) -> None:
+    def one_off(t: Any, x: Any) -> Any:
+        out = _tanh_jvp(t, x)
+        out[13, 57] *= 1 + 1e-4
+        return out
+
+    report = check_jvp(np.tanh, one_off, BIG, seed=seed)
+    assert report.status == "fail"
+    assert report.worst_index == (13, 57) and report.output_index == (13, 57)
+    assert "bisecting" in report.checked
+
+
+def test_a_large_structured_jvp_names_the_leaf_and_leaves_wrt_out_of_the_tangent() -> None:
+    rng = np.random.default_rng(3)
+    params = {"W": rng.normal(size=(70, 70)), "b": rng.normal(size=(70, 1))}
+    X = rng.normal(size=(70, 4))
+
+    def layer(p: Any, X: Any, bug: bool = False) -> Any:  # kwargs reach f and jvp alike
+        return np.tanh(p["W"] @ X + p["b"])
+
+    def layer_jvp(t: Any, p: Any, X: Any, bug: bool = False) -> Any:
+        assert not np.any(t["b"]), "a leaf left out by wrt= must get a zero tangent"
+        dW = t["W"].copy()
+        if bug:
+            dW[4, 9] *= 1.001
+        return (1 - layer(p, X) ** 2) * (dW @ X)
+
+    assert check_jvp(layer, layer_jvp, params, X, wrt=["W"]).status == "pass"
+    report = check_jvp(layer, layer_jvp, params, X, wrt=["W"], kwargs={"bug": True})
+    assert report.status == "fail"
+    assert report.worst_index == ("W", (4, 9))
+    assert "W[4, 9]" in str(report)
+
+
+def test_a_small_structured_jvp_gives_zero_tangents_outside_wrt() -> None:
+    params = {"w": np.array([0.3, -0.7]), "c": np.array([1.5])}
+
+    def f(p: Any) -> Any:
+        return np.sin(p["w"] * p["c"])
+
+    def jvp(t: Any, p: Any) -> Any:
+        assert not np.any(t["c"])
+        return np.cos(p["w"] * p["c"]) * t["w"] * p["c"]
+
+    assert check_jvp(f, jvp, params, wrt=["w"]).status == "pass"
+
+
+def test_hyper_parameters_reach_f_and_the_products_as_keywords() -> None:
+    def f(z: Any, *, scale: float) -> Any:
+        return np.tanh(scale * z)
+
+    def vjp(v: Any, z: Any, *, scale: float) -> Any:
+        return v * scale * (1 - np.tanh(scale * z) ** 2)
+
+    def jvp(t: Any, z: Any, *, scale: float) -> Any:
+        return vjp(t, z, scale=scale)
+
+    assert check_vjp(f, vjp, Z, kwargs={"scale": 3.0}).status == "pass"
+    assert check_jvp(f, jvp, Z, kwargs={"scale": 3.0}).status == "pass"
+    wrong = lambda v, z, *, scale: vjp(v, z, scale=1.0)  # noqa: E731
+    assert check_vjp(f, wrong, Z, kwargs={"scale": 3.0}).status == "fail"
+
+
+def test_float32_jvp_contractions_are_held_to_float32() -> None:
+    """A float32 jvp summed against a random cotangent cancels; its rounding is float32's."""
+    x = BIG[:40, :40].astype(np.float32)
+    for seed in range(4):
+        assert check_jvp(_xxt, _xxt_jvp, x, seed=seed).status == "pass"

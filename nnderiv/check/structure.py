@@ -139,10 +139,13 @@ class Structure:
         """The narrowest leaf dtype (the resolution the steps must be sized for)."""
         return min((leaf.dtype for leaf in self.leaves), key=lambda d: d.itemsize)
 
-    def unflatten(self, v: npt.NDArray[Any]) -> Any:
+    def unflatten(self, v: npt.NDArray[Any], *, tangent: bool = False) -> Any:
         """The structure with each leaf taken from ``v`` in its own dtype (complex: its complex
-        counterpart)."""
-        values: dict[Path, Any] = dict(self.fixed)
+        counterpart). The leaves left out by ``wrt=`` keep their values, or are zeros for a
+        ``tangent``."""
+        values: dict[Path, Any] = (
+            {p: np.zeros_like(a) for p, a in self.fixed.items()} if tangent else dict(self.fixed)
+        )
         for leaf in self.leaves:
             part = v[leaf.offset : leaf.offset + leaf.size].reshape(leaf.shape)
             target = np.result_type(leaf.dtype, np.complex64) if v.dtype.kind == "c" else leaf.dtype
