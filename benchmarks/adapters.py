@@ -20,6 +20,7 @@ class Case:
     buggy: bool
     order: int
     make: Callable[[Any], tuple[Callable[..., Any], tuple[Any, ...]]]  # dtype -> (fn, inputs)
+    modes: tuple[str, ...] = ("rev",)  # jax: the modes checked (order 2 with both: fwd-over-rev)
 
 
 def torch_cases() -> list[Case]:
@@ -74,6 +75,24 @@ def torch_cases() -> list[Case]:
 
         return Linear.apply
 
+    def two_outputs_fn(err: float) -> Any:
+        class Two(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                ctx.save_for_backward(x)
+                return torch.sin(x), x * x
+
+            @staticmethod
+            def backward(ctx: Any, g1: Any, g2: Any) -> Any:
+                (x,) = ctx.saved_tensors
+                d2 = 2 * x * g2
+                if err:
+                    d2 = d2.clone()
+                    d2[1, 0] = d2[1, 0] * (1 + err)
+                return torch.cos(x) * g1 + d2
+
+        return Two.apply
+
     def inputs(*shapes: tuple[int, ...], seed: int = 0) -> Callable[[Any], tuple[Any, ...]]:
         def build(dtype: Any) -> tuple[Any, ...]:
             gen = torch.Generator().manual_seed(seed)
@@ -105,6 +124,14 @@ def torch_cases() -> list[Case]:
             1,
             linear_fn(0.01),
             inputs((5, 3), (2, 3), (2,)),
+        ),
+        case("two outputs (sin x, x²), right", False, 1, two_outputs_fn(0.0), inputs((3, 4))),
+        case(
+            "two outputs, one entry of the second's backward 1e-3 off",
+            True,
+            1,
+            two_outputs_fn(1e-3),
+            inputs((3, 4)),
         ),
         case("double backward of sigmoid, right", False, 2, sig_fn(1.0), inputs((2, 3))),
         case(
@@ -189,7 +216,27 @@ def jax_cases() -> list[Case]:
         f.defvjp(fwd, bwd)
         return f
 
+    def custom_jvp(factor: float, stop: bool = False, entry: int | None = None) -> Any:
+        @jax.custom_jvp
+        def f(x: Any) -> Any:
+            return jnp.exp(jnp.sin(x))
+
+        @f.defjvp
+        def f_jvp(primals: Any, tangents: Any) -> Any:
+            (x,), (t,) = primals, tangents
+            xs = jax.lax.stop_gradient(x) if stop else x
+            d = jnp.exp(jnp.sin(xs)) * jnp.cos(xs) * t
+            if entry is None:
+                d = d * factor
+            else:
+                d = d.reshape(-1).at[entry].multiply(factor).reshape(d.shape)
+            return f(x), d
+
+        return f
+
     x = np.array([0.3, 1.2, -0.7, 2.0])
+    big = np.random.default_rng(3).normal(size=(70, 70))  # 4,900 entries
+    both = ("fwd", "rev")
     return [
         Case("tanh custom_vjp, right", False, 1, lambda dt: (custom(1.0), (x.astype(dt),))),
         Case("tanh custom_vjp, 1 % off", True, 1, lambda dt: (custom(1.01), (x.astype(dt),))),
@@ -213,6 +260,48 @@ def jax_cases() -> list[Case]:
             2,
             lambda dt: (custom(1.0, stop=True), (x.astype(dt),)),
         ),
+        Case(
+            "custom_jvp, fwd+rev, right",
+            False,
+            1,
+            lambda dt: (custom_jvp(1.0), (x.astype(dt),)),
+            both,
+        ),
+        Case(
+            "custom_jvp 1e-4 off, fwd+rev",
+            True,
+            1,
+            lambda dt: (custom_jvp(1 + 1e-4), (x.astype(dt),)),
+            both,
+        ),
+        Case(
+            "custom_jvp, order 2 fwd-over-rev, right",
+            False,
+            2,
+            lambda dt: (custom_jvp(1.0), (x.astype(dt),)),
+            both,
+        ),
+        Case(
+            "custom_jvp, primal stopped in the tangent: order 2 fwd-over-rev",
+            True,
+            2,
+            lambda dt: (custom_jvp(1.0, stop=True), (x.astype(dt),)),
+            both,
+        ),
+        Case(
+            "custom_jvp on 70x70, fwd+rev, right",
+            False,
+            1,
+            lambda dt: (custom_jvp(1.0), (big.astype(dt),)),
+            both,
+        ),
+        Case(
+            "custom_jvp on 70x70, one entry 1e-3 off",
+            True,
+            1,
+            lambda dt: (custom_jvp(1 + 1e-3, entry=1234), (big.astype(dt),)),
+            both,
+        ),
     ]
 
 
@@ -231,7 +320,7 @@ def run_jax() -> list[str]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     try:
-                        checker(fn, args, order=c.order, modes=("rev",))
+                        checker(fn, args, order=c.order, modes=c.modes)
                         outcome = "pass"
                     except AssertionError:
                         outcome = "fail"
@@ -274,7 +363,10 @@ def print_adapters() -> None:
     try:
         import jax  # noqa: F401
 
-        print("jax adapter vs jax.test_util.check_grads (rev mode; float64 and float32 args):")
+        print(
+            "jax adapter vs jax.test_util.check_grads (rev, or fwd+rev; orders 1 and 2; "
+            "float64 and float32 args):"
+        )
         print("\n".join(run_jax()))
     except ImportError:
         print("jax not installed: adapter benchmark skipped")
