@@ -97,6 +97,23 @@ class _Pytrees:
         return tuple(jax.tree_util.tree_unflatten(self.treedef, leaves))
 
 
+def _x64() -> Any:
+    """A context in which jax computes in float64, leaving the global setting as it was:
+    ``jax.enable_x64`` (jax ≥ 0.4.36) or ``jax.experimental.enable_x64`` (older)."""
+    jax, _ = _jax()
+    scoped = getattr(jax, "enable_x64", None)
+    if scoped is None:
+        try:
+            from jax.experimental import enable_x64 as scoped
+        except ImportError as exc:  # pragma: no cover - depends on the jax version
+            raise InvalidArgument(
+                f"nnderiv.jax needs a scoped float64 switch (jax.enable_x64 or "
+                f"jax.experimental.enable_x64) but jax {jax.__version__} has neither; the "
+                "global jax_enable_x64 setting is not changed behind your back: upgrade jax"
+            ) from exc
+    return scoped(True)
+
+
 def _floating(leaf: Any) -> bool:
     return bool(np.asarray(leaf).dtype.kind == "f")
 
@@ -163,7 +180,7 @@ def check(
     if not callable(f):
         raise InvalidArgument(f"Expected f to be callable but got {f!r}")
     trees = _Pytrees(args)
-    with jax.enable_x64(True):
+    with _x64():
         out0 = f(*trees.args(trees.x))
         _, shapes = _flat_output(out0)
 
@@ -200,7 +217,7 @@ def _derived(f: Callable[..., Any], mode: str, args: Sequence[Any], seed: int) -
     jax, _ = _jax()
     trees = _Pytrees(args)
     rng = np.random.default_rng([seed, 23])
-    with jax.enable_x64(True):
+    with _x64():
         out0 = f(*trees.args(trees.x))
     if mode == "rev":
         flat, _ = _flat_output(out0)
@@ -247,7 +264,7 @@ def check_grads(
 def _check_orders(
     f: Callable[..., Any], args: tuple[Any, ...], order: int, modes: tuple[str, ...], seed: int
 ) -> None:
-    jax, _ = _jax()
+    _jax()
     for mode in modes:
         if mode == "fwd" and _is_custom_vjp(f):
             warnings.warn(
@@ -262,6 +279,6 @@ def _check_orders(
             prefix = "" if report.status == "fail" else "nnderiv could not decide (not a pass):\n"
             raise JaxGradcheckError(f"{prefix}{report}", report)
         if order > 1:
-            with jax.enable_x64(True):
+            with _x64():
                 derived = _derived(f, mode, args, seed)
             _check_orders(derived, args, order - 1, modes, seed)
