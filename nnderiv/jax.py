@@ -101,16 +101,17 @@ def _x64() -> Any:
     """A context in which jax computes in float64, leaving the global setting as it was:
     ``jax.enable_x64`` (jax ≥ 0.4.36) or ``jax.experimental.enable_x64`` (older)."""
     jax, _ = _jax()
-    scoped = getattr(jax, "enable_x64", None)
+    scoped: Any = getattr(jax, "enable_x64", None)
     if scoped is None:
-        try:
-            from jax.experimental import enable_x64 as scoped
-        except ImportError as exc:  # pragma: no cover - depends on the jax version
-            raise InvalidArgument(
-                f"nnderiv.jax needs a scoped float64 switch (jax.enable_x64 or "
-                f"jax.experimental.enable_x64) but jax {jax.__version__} has neither; the "
-                "global jax_enable_x64 setting is not changed behind your back: upgrade jax"
-            ) from exc
+        import importlib
+
+        scoped = getattr(importlib.import_module("jax.experimental"), "enable_x64", None)
+    if scoped is None:  # pragma: no cover - depends on the jax version
+        raise InvalidArgument(
+            f"nnderiv.jax needs a scoped float64 switch (jax.enable_x64 or "
+            f"jax.experimental.enable_x64) but jax {jax.__version__} has neither; the "
+            "global jax_enable_x64 setting is not changed behind your back: upgrade jax"
+        )
     return scoped(True)
 
 
