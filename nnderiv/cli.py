@@ -24,7 +24,7 @@ def sample_inputs(loss: Loss, wrt: str, shape: tuple[int, int], seed: int) -> tu
     rng = np.random.default_rng(seed)
     n, m = shape
     Z = rng.normal(scale=3.0, size=shape)
-    if loss.activation_name == "softmax":
+    if loss.activation.domain == "simplex":  # labels on the simplex, as the outputs are
         Y = np.eye(n)[:, rng.integers(0, n, size=m)]
     else:
         Y = rng.integers(0, 2, size=shape).astype(np.float64)
@@ -274,8 +274,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     shape = args.shape or ((1, 8) if loss.single_row else (4, 8))
     if loss.single_row and shape[0] != 1:
         raise InvalidArgument(f"Expected --shape 1,M for the {loss.name} task but got {shape}")
-    if loss.activation_name == "softmax" and shape[0] < 2:
-        raise InvalidArgument(f"Expected at least 2 rows for the {loss.name} task but got {shape}")
+    if shape[0] < loss.activation.min_rows:
+        raise InvalidArgument(
+            f"Expected at least {loss.activation.min_rows} rows for the {loss.name} task "
+            f"({loss.activation.name} outputs) but got {shape}"
+        )
     x, Y = sample_inputs(loss, args.wrt, shape, args.seed)
     kind = "logits" if args.wrt == "Z" else "probabilities"
     print(f"inputs: {args.wrt} of shape {shape} ({kind}), {loss.name} labels, seed {args.seed}")

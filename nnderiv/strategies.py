@@ -75,9 +75,10 @@ def _check_shape(shape: object, task: Loss | None = None) -> Shape:
         raise InvalidArgument(
             f"Expected shape (1, m) for the {task.name} task but got shape={shape!r}"
         )
-    if task is not None and task.activation_name == "softmax" and n < 2:
+    if task is not None and n < task.activation.min_rows:
         raise InvalidArgument(
-            f"Expected at least 2 rows (classes) for the {task.name} task but got shape={shape!r}"
+            f"Expected at least {task.activation.min_rows} rows (classes) for the {task.name} "
+            f"task but got shape={shape!r}"
         )
     return n, m
 
@@ -123,7 +124,7 @@ def shapes(
             raise InvalidArgument(f"min_m={min_m!r} is larger than max_m={max_m!r}")
         if loss.single_row:
             return st.tuples(st.just(1), st.integers(lo_m, hi_m))
-        floor = 2 if loss.activation_name == "softmax" else 1
+        floor = loss.activation.min_rows
         lo_n = floor if min_n is None else _check_int(min_n, "min_n", min_value=floor)
         hi_n = _check_int(max_n, "max_n", min_value=floor)
         if lo_n > hi_n:
@@ -206,13 +207,14 @@ def labels(
             raise InvalidArgument(
                 f"Expected soft and simplex to be bool but got soft={soft!r}, simplex={simplex!r}"
             )
-        if not simplex and not (soft and loss.activation_name == "softmax"):
+        on_simplex = loss.activation.domain == "simplex"  # labels like the outputs
+        if not simplex and not (soft and on_simplex):
             raise InvalidArgument(
                 f"simplex=False only applies to soft multiclass labels but got task={task!r}, "
                 f"soft={soft!r}"
             )
         unit = st.floats(0.0, 1.0)
-        if loss.activation_name == "softmax":
+        if on_simplex:
             if not soft:
                 return st.lists(st.integers(0, n - 1), min_size=m, max_size=m).map(
                     lambda idx: np.eye(n, dtype=dt)[:, idx]
@@ -287,7 +289,7 @@ def loss_inputs(
     # keeps 2 rows): never an error here — a bad argument is reported when first drawn
     try:
         loss = get_loss(task)
-        floor = 2 if loss.activation_name == "softmax" else 1
+        floor = loss.activation.min_rows
         rows = max(floor, int(min_n)) if isinstance(min_n, int) else floor
         cols = max(1, int(min_m)) if isinstance(min_m, int) else 1
         strategy.nnderiv_min_shape = (rows, cols)  # type: ignore[attr-defined]

@@ -87,10 +87,8 @@ def evaluate_graph(graph: Graph, A: sp.Matrix, Y: sp.Matrix) -> sp.Expr:
 
 def _activation(graph: Graph, E: sp.Matrix) -> sp.Matrix:
     """``A = g(Z)`` written in ``E = exp(Z)`` (positive symbols), so that ``dE/dz = E``."""
-    if graph.loss.activation_name == "sigmoid":
-        return E.applyfunc(lambda e: e / (1 + e))
-    totals = [sp.Add(*(E[r, c] for r in range(E.shape[0]))) for c in range(E.shape[1])]
-    return sp.Matrix(E.shape[0], E.shape[1], lambda r, c: E[r, c] / totals[c])
+    out: sp.Matrix = graph.loss.activation.of_exp(E)
+    return out
 
 
 def prove_concrete(

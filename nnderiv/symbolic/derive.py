@@ -282,11 +282,14 @@ def _closed(graph: Graph, which: str) -> sp.Expr:
     return sp.sympify(rule(graph.entry(a), graph.entry(y), m, graph.column_sum(y)))
 
 
-def _softmax_backward(dA: sp.Expr) -> sp.Expr:
-    """``a_ji (∂J/∂a_ji − Σ_p ∂J/∂a_pi a_pi)`` with the summand simplified and constants out."""
-    summand = sp.cancel(dA.xreplace({j: p}) * a[p, i])
-    column = sp.factor_terms(sp.Sum(summand, (p, 0, n - 1)))
-    return a[j, i] * (dA - column)
+def through_activation(graph: Graph, dA: sp.Expr) -> sp.Expr:
+    """``∂J/∂z`` from ``∂J/∂a`` by the activation's record: ``∂J/∂a · g'`` (``g'`` written in
+    ``a``) for an element-wise one, else its own column-coupled rule."""
+    act = graph.loss.activation
+    if act.coupled_symbolic is not None:
+        return sp.sympify(act.coupled_symbolic(dA, a, j, i, p, n))
+    assert act.slope is not None
+    return _tidy(dA * sp.sympify(act.slope(graph.entry(a))))
 
 
 def derive(task: str, wrt: str = "A") -> Derivation:
@@ -314,20 +317,20 @@ def derive(task: str, wrt: str = "A") -> Derivation:
         deriv = Derivation(
             task, "A", graph, steps, dA, closed, decide_zero(dA - closed), loss.equations[1]
         )
-    elif loss.activation_name == "sigmoid":
-        dZ = _tidy(dA * graph.entry(a) * (1 - graph.entry(a)))
-        steps.append(Step("Z", graph.indices, (), dZ, "sigmoid"))
+    elif not loss.requires_simplex:
+        dZ = _tidy(through_activation(graph, dA))
+        steps.append(Step("Z", graph.indices, (), dZ, "activation"))
         closed = _closed(graph, "grad_Z_rule")
         deriv = Derivation(
             task, "Z", graph, steps, dZ, closed, decide_zero(dZ - closed), loss.equations[2]
         )
     else:
-        dZ = _softmax_backward(dA)
+        dZ = through_activation(graph, dA)
         general_closed = _closed(graph, "grad_Z_general_rule")
         general = decide_zero(dZ - general_closed)
         simplex = {graph.column_sum(y): sp.Integer(1)}
         on_simplex = _tidy(dZ.xreplace(simplex))
-        steps.append(Step("Z", graph.indices, (), _tidy(dZ), "softmax"))
+        steps.append(Step("Z", graph.indices, (), _tidy(dZ), "activation"))
         steps.append(Step("Z", graph.indices, (), on_simplex, "simplex"))
         closed = _closed(graph, "grad_Z_rule")
         deriv = Derivation(

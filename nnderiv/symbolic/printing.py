@@ -8,6 +8,7 @@ matrix form is the code that was proved — then ``∂J/∂Z`` through the activ
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -15,7 +16,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from .display import shown_latex, shown_text
-from .graphs import Graph, Node
+from .graphs import Graph, Node, symbols
 
 if TYPE_CHECKING:
     from .derive import Derivation, Proof, Step
@@ -202,14 +203,72 @@ def vectorised(graph: Graph, rule_name: str) -> Vec:
     return out
 
 
-_BACKWARD = {
-    "sigmoid": ("∂J/∂A ⊙ A ⊙ (1 − A)", "\\frac{\\partial J}{\\partial A} \\odot A \\odot (1 - A)"),
-    "softmax": (
-        "A ⊙ (∂J/∂A − 1 1ᵀ(∂J/∂A ⊙ A))",
-        "A \\odot \\left(\\frac{\\partial J}{\\partial A} - \\mathbf{1}\\mathbf{1}^{\\top}"
-        "\\left(\\frac{\\partial J}{\\partial A} \\odot A\\right)\\right)",
-    ),
-}
+def _slope(d: Derivation, latex: bool) -> str:
+    """An element-wise activation's ``g'`` written in the entry ``a_i`` / ``a_ji``: the
+    record's printed form with ``a`` at the graph's indices, or its sympy form printed."""
+    act, g = d.graph.loss.activation, d.graph
+    idx = "".join(map(str, g.indices))
+    written = act.slope_latex if latex else act.slope_text
+    if written:
+        entry = f"a_{{{idx}}}" if latex else f"a_{idx}"
+        return re.sub(r"(?<![A-Za-z\\])a(?![A-Za-z_])", lambda _: entry, written)
+    assert act.slope is not None
+    value = sp.sympify(act.slope(g.entry(symbols["a"])))
+    return shown_latex(value) if latex else shown_text(value)
+
+
+def _backward(d: Derivation, latex: bool) -> str:
+    act = d.graph.loss.activation
+    written = act.backward_latex if latex else act.backward_text
+    if written:
+        return written
+    if latex:
+        return f"\\frac{{\\partial J}}{{\\partial A}} \\odot {act.symbol}'(Z)"
+    return f"∂J/∂A ⊙ {act.symbol}'(Z)"
+
+
+def _activation_text(d: Derivation, step: Step) -> list[str]:
+    g, loss = d.graph, d.graph.loss
+    act = loss.activation
+    if act.elementwise:
+        s = _sub(g)
+        slope = act.slope_text or _slope(d, False).replace(f"a{s}", "a")
+        return [
+            "",
+            f"Through the {act.name}, {act.symbol}'(z) = {slope}:",
+            f"  ∂J/∂z{s} = ∂J/∂a{s} · {_slope(d, False)} = {shown_text(step.value)}",
+            f"Vectorised: ∂J/∂Z = {_backward(d, False)} = {vectorised(g, 'grad_Z_rule').text}"
+            f"    equation ({loss.equations[2]})",
+        ]
+    out = [
+        "",
+        f"Through the {act.name} (each column i; its sum Σ_p runs over the rows):",
+        f"  ∂J/∂z_ji = {act.chain_text} = {shown_text(step.value)}",
+        f"  general form: ∂J/∂Z = {_backward(d, False)} = "
+        f"{vectorised(g, 'grad_Z_general_rule').text}",
+    ]
+    if d.general is not None:
+        out.append(f"  general form, any labels y ≥ 0: {_proof_text(d.general)}")
+    return out
+
+
+def _activation_latex(d: Derivation, step: Step) -> list[str]:
+    g, loss = d.graph, d.graph.loss
+    act = loss.activation
+    idx = "".join(map(str, g.indices))
+    if act.elementwise:
+        return [
+            f"&\\frac{{\\partial J}}{{\\partial z_{{{idx}}}}} = \\frac{{\\partial J}}"
+            f"{{\\partial a_{{{idx}}}}} {_slope(d, True)} = {shown_latex(step.value)}",
+            f"&\\frac{{\\partial J}}{{\\partial Z}} = {_backward(d, True)} = "
+            f"{vectorised(g, 'grad_Z_rule').tex} \\qquad ({loss.equations[2]})",
+        ]
+    return [
+        f"&\\frac{{\\partial J}}{{\\partial z_{{ji}}}} = {act.chain_latex} = "
+        f"{shown_latex(step.value)}",
+        f"&\\frac{{\\partial J}}{{\\partial Z}} = {_backward(d, True)} = "
+        f"{vectorised(g, 'grad_Z_general_rule').tex}",
+    ]
 
 
 def _proof_text(p: Proof) -> str:
@@ -243,28 +302,8 @@ def derivation_text(d: Derivation) -> str:
     if d.wrt == "A":
         out[-1] += f"    equation ({loss.equations[1]})"
     for step in _z_steps(d):
-        if step.rule == "sigmoid":
-            out += ["", "Through the sigmoid, σ'(z) = a (1 − a):"]
-            out.append(
-                f"  ∂J/∂z{_sub(g)} = ∂J/∂a{_sub(g)} · a{_sub(g)} (1 − a{_sub(g)}) = "
-                f"{shown_text(step.value)}"
-            )
-            out.append(
-                f"Vectorised: ∂J/∂Z = {_BACKWARD['sigmoid'][0]} = "
-                f"{vectorised(g, 'grad_Z_rule').text}"
-                f"    equation ({loss.equations[2]})"
-            )
-        elif step.rule == "softmax":
-            out += ["", "Through the softmax (each column i; its sum Σ_p runs over the rows):"]
-            out.append(
-                f"  ∂J/∂z_ji = a_ji (∂J/∂a_ji − Σ_p ∂J/∂a_pi a_pi) = {shown_text(step.value)}"
-            )
-            out.append(
-                f"  general form: ∂J/∂Z = {_BACKWARD['softmax'][0]} = "
-                f"{vectorised(g, 'grad_Z_general_rule').text}"
-            )
-            if d.general is not None:
-                out.append(f"  general form, any labels y ≥ 0: {_proof_text(d.general)}")
+        if step.rule == "activation":
+            out += _activation_text(d, step)
         elif step.rule == "simplex":
             out += [
                 "",
@@ -300,28 +339,9 @@ def _latex_lines(d: Derivation) -> list[str]:
         f"&\\frac{{\\partial J}}{{\\partial A}} = {vectorised(g, 'grad_A_rule').tex}"
         + (f" \\qquad ({loss.equations[1]})" if d.wrt == "A" else "")
     )
-    idx = "".join(map(str, g.indices))
     for step in _z_steps(d):
-        if step.rule == "sigmoid":
-            lines.append(
-                f"&\\frac{{\\partial J}}{{\\partial z_{{{idx}}}}} = \\frac{{\\partial J}}"
-                f"{{\\partial a_{{{idx}}}}} a_{{{idx}}} (1 - a_{{{idx}}}) = "
-                f"{shown_latex(step.value)}"
-            )
-            lines.append(
-                f"&\\frac{{\\partial J}}{{\\partial Z}} = {_BACKWARD['sigmoid'][1]} = "
-                f"{vectorised(g, 'grad_Z_rule').tex} \\qquad ({loss.equations[2]})"
-            )
-        elif step.rule == "softmax":
-            lines.append(
-                "&\\frac{\\partial J}{\\partial z_{ji}} = a_{ji} \\left(\\frac{\\partial J}"
-                "{\\partial a_{ji}} - \\sum_{p} \\frac{\\partial J}{\\partial a_{pi}} a_{pi}"
-                f"\\right) = {shown_latex(step.value)}"
-            )
-            lines.append(
-                f"&\\frac{{\\partial J}}{{\\partial Z}} = {_BACKWARD['softmax'][1]} = "
-                f"{vectorised(g, 'grad_Z_general_rule').tex}"
-            )
+        if step.rule == "activation":
+            lines += _activation_latex(d, step)
         elif step.rule == "simplex":
             lines.append(
                 "&\\text{with } \\textstyle\\sum_{p} y_{pi} = 1: \\quad "

@@ -1,21 +1,10 @@
-"""Closed forms of the three cost functions of SPEC.md and their derivatives, in numpy.
-
-Layout: one column per example. ``Z``, ``A`` and ``Y`` are ``n × m`` arrays (``n`` output
-units in rows ``j``, ``m`` examples in columns ``i``); ``A = g(Z)`` is the output activation.
+"""The loss registry: each loss of SPEC.md with its output activation (a record of
+:mod:`.activations`) and its closed forms.
 
 Every gradient is written once, as an element-wise *rule* ``rule(a, y, m, ysum)`` of plain
 arithmetic (``ysum`` is the column sum ``Σ_p y_pi``).  The same rule is evaluated on numpy
 arrays here and on sympy entries in :mod:`nnderiv.symbolic`, so the proofs there are about the
 code users call, not about a second copy.
-
-Example::
-
-    >>> import numpy as np
-    >>> from nnderiv.formulas import multiclass, softmax
-    >>> Z = np.array([[1.0, -2.0], [0.5, 3.0]]); Y = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> A = softmax(Z)
-    >>> np.allclose(multiclass.grad_Z(A, Y), (A - Y) / 2)
-    True
 """
 
 from __future__ import annotations
@@ -27,116 +16,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ._validation import check_finite, first_bad, where
-from .errors import InvalidArgument
+from .._validation import first_bad, where
+from ..errors import InvalidArgument
+from ._arrays import Array, as_float_matrix, check_same_shape, simplex_tolerance
+from .activations import ACTIVATIONS, Activation
 
-__all__ = [
-    "LOSSES",
-    "Loss",
-    "binary",
-    "multiclass",
-    "multilabel",
-    "sigmoid",
-    "sigmoid_backward",
-    "softmax",
-    "softmax_backward",
-]
+__all__ = ["LOSSES", "Loss", "binary", "get_loss", "multiclass", "multilabel"]
 
-Array = npt.NDArray[np.floating[Any]]
 Rule = Callable[[Any, Any, Any, Any], Any]
-
-
-# ---------------------------------------------------------------------------------------------
-# input validation
-# ---------------------------------------------------------------------------------------------
-
-
-def as_float_matrix(x: object, name: str, *, dtype: np.dtype[Any] | None = None) -> Array:
-    """Return ``x`` as a finite 2-D floating array, or raise :class:`InvalidArgument`.
-
-    Integer and boolean arrays are promoted to float64, float16 to float32; float32 stays
-    float32.  With ``dtype`` given the result is cast to it (used to make labels follow the
-    dtype of the activations).
-    """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # e.g. ragged lists
-        raise InvalidArgument(
-            f"Expected {name} to be a 2-D array of floats but could not convert it: {exc}"
-        ) from exc
-    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float64)
-    elif arr.dtype == np.float16:
-        arr = arr.astype(np.float32)
-    elif not np.issubdtype(arr.dtype, np.floating):
-        raise InvalidArgument(
-            f"Expected {name} to be a real floating array (float32 or float64) "
-            f"but got {name}.dtype={arr.dtype}"
-        )
-    if arr.ndim != 2:
-        raise InvalidArgument(
-            f"Expected {name} to be a 2-D array (n × m, one column per example) "
-            f"but got {name}.ndim={arr.ndim} with shape {arr.shape}"
-        )
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise InvalidArgument(
-            f"Expected {name} to have at least one row and one column but got shape {arr.shape}"
-        )
-    check_finite(arr, name)
-    if dtype is not None and arr.dtype != dtype:
-        arr = arr.astype(dtype)
-    return arr
-
-
-def _check_same_shape(x: Array, y: Array, xname: str, yname: str) -> None:
-    if x.shape != y.shape:
-        raise InvalidArgument(
-            f"Expected {xname} and {yname} to have the same shape (n × m) "
-            f"but got {xname}.shape={x.shape} and {yname}.shape={y.shape}"
-        )
-
-
-def simplex_tolerance(n: int, dtype: np.dtype[Any]) -> float:
-    """Tolerance on a column sum of ``n`` entries of ``dtype`` being 1: ``8 · max(n, 2) · ε``."""
-    return 8.0 * max(n, 2) * float(np.finfo(dtype).eps)
-
-
-# ---------------------------------------------------------------------------------------------
-# activations and their backward (vector-Jacobian) rules
-# ---------------------------------------------------------------------------------------------
-
-
-def sigmoid(Z: npt.ArrayLike) -> Array:
-    """Logistic function ``1 / (1 + exp(-z))``, element-wise, without overflow for any finite z."""
-    Zf = as_float_matrix(Z, "Z")
-    e = np.exp(-np.abs(Zf))
-    out: Array = np.where(Zf >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Zf.dtype)
-    return out
-
-
-def sigmoid_backward(dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
-    """Push ``∂J/∂A`` through ``A = σ(Z)``: ``dA ⊙ A ⊙ (1 − A)``."""
-    Af = as_float_matrix(A, "A")
-    dAf = as_float_matrix(dA, "dA", dtype=Af.dtype)
-    _check_same_shape(dAf, Af, "dA", "A")
-    return dAf * Af * (1 - Af)
-
-
-def softmax(Z: npt.ArrayLike) -> Array:
-    """Softmax over each column (axis 0), max-shifted so that no ``exp`` overflows."""
-    Zf = as_float_matrix(Z, "Z")
-    e = np.exp(Zf - Zf.max(axis=0, keepdims=True))
-    out: Array = e / e.sum(axis=0, keepdims=True)
-    return out
-
-
-def softmax_backward(dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
-    """Push ``∂J/∂A`` through ``A = softmax(Z)`` (per column): ``A ⊙ (dA − 1 1ᵀ(dA ⊙ A))``."""
-    Af = as_float_matrix(A, "A")
-    dAf = as_float_matrix(dA, "dA", dtype=Af.dtype)
-    _check_same_shape(dAf, Af, "dA", "A")
-    out: Array = Af * (dAf - (dAf * Af).sum(axis=0, keepdims=True))
-    return out
 
 
 def _log_softmax_complement(Z: Array) -> Array:
@@ -154,6 +41,18 @@ def _log_softmax_complement(Z: Array) -> Array:
 def _softplus(x: Array) -> Array:
     """``log(1 + exp(x))`` without overflow."""
     out: Array = np.logaddexp(np.zeros((), dtype=x.dtype), x)
+    return out
+
+
+def _stable_terms_sigmoid(Z: Array, Y: Array) -> Array:
+    """−[y log σ(z) + (1 − y) log(1 − σ(z))] = y softplus(−z) + (1 − y) softplus(z)."""
+    out: Array = Y * _softplus(-Z) + (1 - Y) * _softplus(Z)
+    return out
+
+
+def _stable_terms_softmax(Z: Array, Y: Array) -> Array:
+    """−y log softmax(z) = y (logsumexp(z) − z)."""
+    out: Array = Y * _log_softmax_complement(Z)
     return out
 
 
@@ -210,7 +109,8 @@ class Loss:
     Attributes:
         name: registry key (``"binary"``, ``"multiclass"``, ``"multilabel"``).
         title: human-readable name.
-        activation_name: ``"sigmoid"`` or ``"softmax"``.
+        activation: the output activation's record (``formulas.ACTIVATIONS``); calling it,
+            ``loss.activation(Z)``, gives ``A = g(Z)``.
         equations: SPEC.md equation numbers of ``(cost, grad_A, grad_Z)``.
         single_row: the task needs ``n == 1``.
         labels: ``"unit"`` (y ∈ [0, 1]) or ``"nonnegative"`` (y ≥ 0).
@@ -219,7 +119,7 @@ class Loss:
 
     name: str
     title: str
-    activation_name: Literal["sigmoid", "softmax"]
+    activation: Activation
     equations: tuple[int, int, int]
     single_row: bool
     labels: Literal["unit", "nonnegative"]
@@ -228,18 +128,16 @@ class Loss:
     grad_A_rule: Rule
     grad_Z_rule: Rule
     grad_Z_general_rule: Rule
+    stable_terms: Callable[[Array, Array], Array] | None = None  # ℓ from logits, stable
+
+    @property
+    def activation_name(self) -> str:
+        return self.activation.name
 
     # -- activation ---------------------------------------------------------------------------
-    def activation(self, Z: npt.ArrayLike) -> Array:
-        """The output activation ``g`` (sigmoid element-wise, or softmax per column)."""
-        Zf = self._check_logits(Z)
-        return sigmoid(Zf) if self.activation_name == "sigmoid" else softmax(Zf)
-
     def activation_backward(self, dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
-        """Push ``∂J/∂A`` through the activation (``sigmoid_backward`` or ``softmax_backward``)."""
-        if self.activation_name == "sigmoid":
-            return sigmoid_backward(dA, A)
-        return softmax_backward(dA, A)
+        """Push ``∂J/∂A`` through the activation (its record's backward rule)."""
+        return self.activation.backward(dA, A)
 
     # -- validation ---------------------------------------------------------------------------
     def _check_rows(self, x: Array, name: str) -> None:
@@ -252,11 +150,12 @@ class Loss:
     def _check_logits(self, Z: npt.ArrayLike) -> Array:
         Zf = as_float_matrix(Z, "Z")
         self._check_rows(Zf, "Z")
+        self.activation.check_rows(Zf, "Z")
         return Zf
 
     def _check_labels(self, Y: npt.ArrayLike, like: Array, xname: str) -> Array:
         Yf = as_float_matrix(Y, "Y", dtype=like.dtype)
-        _check_same_shape(like, Yf, xname, "Y")
+        check_same_shape(like, Yf, xname, "Y")
         if self.labels == "unit":
             idx = first_bad((Yf < 0) | (Yf > 1))
             if idx is not None:
@@ -276,13 +175,7 @@ class Loss:
     def _check_probabilities(self, A: npt.ArrayLike, *, closed: bool) -> Array:
         Af = as_float_matrix(A, "A")
         self._check_rows(Af, "A")
-        bad = (Af < 0) | (Af > 1) if closed else (Af <= 0) | (Af >= 1)
-        idx = first_bad(bad)
-        if idx is not None:
-            interval = "the closed interval [0, 1]" if closed else "the open interval (0, 1)"
-            raise InvalidArgument(
-                f"Expected probabilities A in {interval} but got A{where(idx)}={float(Af[idx])!r}"
-            )
+        self.activation.check_outputs(Af, "A", closed=closed)
         return Af
 
     def _check_columns_sum_to_one(self, X: Array, name: str, hint: str) -> None:
@@ -326,8 +219,7 @@ class Loss:
         identity); use :meth:`grad_Z_general` for other labels.
         """
         Af, Yf = self._inputs(A, Y, closed=True)
-        if self.activation_name == "softmax":
-            self._check_columns_sum_to_one(Af, "A", " (A must be a softmax output)")
+        self.activation.check_columns(Af, "A")
         if self.requires_simplex:
             self._check_columns_sum_to_one(
                 Yf,
@@ -340,20 +232,18 @@ class Loss:
     def grad_Z_general(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
         """``∂J/∂Z`` valid for any admissible labels (multiclass: ``(A ⊙ 1 1ᵀY − Y)/m``)."""
         Af, Yf = self._inputs(A, Y, closed=True)
-        if self.activation_name == "softmax":
-            self._check_columns_sum_to_one(Af, "A", " (A must be a softmax output)")
+        self.activation.check_columns(Af, "A")
         return self._apply(self.grad_Z_general_rule, Af, Yf)
 
     def cost_from_logits(self, Z: npt.ArrayLike, Y: npt.ArrayLike) -> np.floating[Any]:
         """The cost from logits, numerically stable (softplus / logsumexp); finite for finite Z."""
         Zf = self._check_logits(Z)
         Yf = self._check_labels(Y, Zf, "Z")
-        if self.activation_name == "sigmoid":
-            # -[y log σ(z) + (1 − y) log(1 − σ(z))] = y softplus(−z) + (1 − y) softplus(z)
-            terms = Yf * _softplus(-Zf) + (1 - Yf) * _softplus(Zf)
-        else:
-            # −y log softmax(z) = y (logsumexp(z) − z)
-            terms = Yf * _log_softmax_complement(Zf)
+        if self.stable_terms is not None:
+            terms = self.stable_terms(Zf, Yf)
+        else:  # no stable form: the cost at the activation's outputs
+            A = self.activation.forward(Zf)
+            terms = -self.cost_rule(A, Yf, np.log, lambda a: np.log1p(-a))
         out: np.floating[Any] = Zf.dtype.type(np.sum(terms, dtype=Zf.dtype) / Zf.shape[1])
         return out
 
@@ -364,7 +254,7 @@ class Loss:
 binary = Loss(
     name="binary",
     title="binary cross-entropy (sigmoid output)",
-    activation_name="sigmoid",
+    activation=ACTIVATIONS["sigmoid"],
     equations=(1, 2, 3),
     single_row=True,
     labels="unit",
@@ -373,12 +263,13 @@ binary = Loss(
     grad_A_rule=bce_grad_A_rule,
     grad_Z_rule=sigmoid_grad_Z_rule,
     grad_Z_general_rule=sigmoid_grad_Z_rule,
+    stable_terms=_stable_terms_sigmoid,
 )
 
 multiclass = Loss(
     name="multiclass",
     title="categorical cross-entropy (softmax output)",
-    activation_name="softmax",
+    activation=ACTIVATIONS["softmax"],
     equations=(4, 5, 6),
     single_row=False,
     labels="nonnegative",
@@ -387,12 +278,13 @@ multiclass = Loss(
     grad_A_rule=ce_grad_A_rule,
     grad_Z_rule=softmax_grad_Z_rule,
     grad_Z_general_rule=softmax_grad_Z_general_rule,
+    stable_terms=_stable_terms_softmax,
 )
 
 multilabel = Loss(
     name="multilabel",
     title="multi-label binary cross-entropy (sigmoid outputs)",
-    activation_name="sigmoid",
+    activation=ACTIVATIONS["sigmoid"],
     equations=(7, 8, 9),
     single_row=False,
     labels="unit",
@@ -401,6 +293,7 @@ multilabel = Loss(
     grad_A_rule=bce_grad_A_rule,
     grad_Z_rule=sigmoid_grad_Z_rule,
     grad_Z_general_rule=sigmoid_grad_Z_rule,
+    stable_terms=_stable_terms_sigmoid,
 )
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (binary, multiclass, multilabel)}
