@@ -24,11 +24,27 @@ def sample_inputs(loss: Loss, wrt: str, shape: tuple[int, int], seed: int) -> tu
     rng = np.random.default_rng(seed)
     n, m = shape
     Z = rng.normal(scale=3.0, size=shape)
-    if loss.activation.domain == "simplex":  # labels on the simplex, as the outputs are
+    if loss.labels in ("onehot", "simplex"):
         Y = np.eye(n)[:, rng.integers(0, n, size=m)]
+        if loss.labels == "simplex":  # soft targets on the simplex
+            Y = 0.7 * Y + 0.3 * rng.dirichlet(np.ones(n), size=m).T
+    elif loss.labels == "real":
+        Y = rng.normal(size=shape)
+    elif loss.labels == "count":
+        Y = rng.integers(0, 6, size=shape).astype(np.float64)
     else:
         Y = rng.integers(0, 2, size=shape).astype(np.float64)
-    x = Z if wrt == "Z" else np.clip(rng.uniform(size=shape), 1e-6, 1 - 1e-6)
+    if wrt == "Z":
+        return Z, Y
+    domain = loss.activation.domain
+    if domain in ("unit", "simplex"):
+        x = np.clip(rng.uniform(size=shape), 1e-6, 1 - 1e-6)
+    elif domain == "symmetric":
+        x = rng.uniform(-0.95, 0.95, size=shape)
+    elif domain == "positive":
+        x = rng.uniform(0.1, 5.0, size=shape)
+    else:
+        x = rng.normal(scale=2.0, size=shape)
     return x, Y
 
 
@@ -83,9 +99,10 @@ def _timed(call: Any) -> tuple[Any, float]:
 def selfcheck_rows(seed: int = 0) -> list[dict[str, Any]]:
     """Every registered loss, wrt A and Z: symbolic proof, concrete proof, finite differences."""
     from .symbolic import derive, prove_concrete
+    from .symbolic.graphs import GRAPHS
 
     rows = []
-    for loss in LOSSES.values():
+    for loss in (LOSSES[name] for name in GRAPHS):
         for wrt in "AZ":
             d, t_sym = _timed(lambda: derive(loss.name, wrt))  # noqa: B023
             shape = (1, 6) if loss.single_row else (3, 2)

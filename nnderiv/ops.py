@@ -35,10 +35,12 @@ __all__ = [
     "maximum",
     "minimum",
     "sigmoid",
+    "sign",
     "softplus",
     "sqrt",
     "tanh",
     "where",
+    "xlogy",
 ]
 
 
@@ -137,3 +139,19 @@ def where(condition: Any, x: Any, y: Any) -> Any:
         sp = _sp()
         return sp.Piecewise((x, condition), (y, True))
     return np.where(condition, x, y)
+
+
+def sign(x: Any) -> Any:
+    """−1, 0 or 1 (the subgradient 0 at 0, as ``numpy.sign``)."""
+    return _sp().sign(x) if is_symbolic(x) else np.sign(x)
+
+
+def xlogy(x: Any, y: Any) -> Any:
+    """``x log y`` with ``0 log 0 = 0`` on arrays (entropy terms of soft targets, ``a log a``
+    at a saturated output); on sympy the product ``x log y`` (derivations work where
+    ``y > 0``)."""
+    if is_symbolic(x, y):  # where it is differentiated, y > 0: the plain product
+        return x * _sp().log(y)
+    x, y = np.asarray(x), np.asarray(y)
+    safe = np.where(x == 0, 1, y)
+    return np.where(x == 0, 0, x * np.log(safe))

@@ -26,7 +26,7 @@ from hypothesis.extra import numpy as hnp
 from .errors import InvalidArgument
 from .formulas import Loss, get_loss
 
-__all__ = ["labels", "logits", "loss_inputs", "probabilities", "shapes"]
+__all__ = ["labels", "logits", "loss_inputs", "outputs", "probabilities", "shapes"]
 
 Array = npt.NDArray[np.floating[Any]]
 Shape = tuple[int, int]
@@ -104,7 +104,7 @@ def _check_float(value: object, name: str, low: float, high: float, *, open_low:
 
 
 def shapes(
-    task: str, *, min_n: int | None = None, max_n: int = 8, min_m: int = 1, max_m: int = 16
+    task: str | Loss, *, min_n: int | None = None, max_n: int = 8, min_m: int = 1, max_m: int = 16
 ) -> st.SearchStrategy[Shape]:
     """Shapes ``(n, m)`` valid for ``task``: binary has ``n = 1``, multiclass ``n >= 2``.
 
@@ -162,6 +162,32 @@ def probabilities(
     return st.deferred(build)
 
 
+def outputs(
+    task: str | Loss, shape: Shape, *, margin: float = 1e-6, dtype: Any = np.float64
+) -> st.SearchStrategy[Array]:
+    """Values of ``task``'s activation outputs ``A``, from the domain of its record:
+    probabilities in ``[margin, 1 − margin]`` (sigmoid, softmax — a loss's ``∂J/∂A`` does not
+    need softmax columns), ``[−1 + margin, 1 − margin]`` (tanh), ``[margin, 20]`` (exp,
+    softplus), ``[−3, 3]`` (identity)."""
+
+    def build() -> st.SearchStrategy[Array]:
+        loss = get_loss(task)
+        dt = _check_dtype(dtype)
+        _check_shape(shape, loss)
+        domain = loss.activation.domain
+        if domain in ("unit", "simplex"):
+            return probabilities(shape, margin=margin, dtype=dtype)
+        low, high = {"symmetric": (-1.0, 1.0), "positive": (0.0, 20.0), "real": (-3.0, 3.0)}[domain]
+        mg = _check_float(margin, "margin", 0.0, 0.5, open_low=True)
+        lo = low + mg if domain != "real" else low
+        hi = high - mg if domain == "symmetric" else high
+        return hnp.arrays(np.float64, shape, elements=st.floats(lo, hi)).map(
+            lambda a: np.clip(a.astype(dt), dt.type(lo), dt.type(hi))
+        )
+
+    return st.deferred(build)
+
+
 def logits(
     shape: Shape, *, scale: float = 30.0, dtype: Any = np.float64
 ) -> st.SearchStrategy[Array]:
@@ -185,11 +211,17 @@ def logits(
 
 
 def labels(
-    task: str, shape: Shape, *, soft: bool = False, simplex: bool = True, dtype: Any = np.float64
+    task: str | Loss,
+    shape: Shape,
+    *,
+    soft: bool = False,
+    simplex: bool = True,
+    dtype: Any = np.float64,
 ) -> st.SearchStrategy[Array]:
-    """Labels for ``task``: binary 0/1, one-hot columns (multiclass), multi-hot (multi-label);
-    with ``soft=True`` any y in [0, 1], or for multiclass columns on the simplex (or, with
-    ``simplex=False``, any non-negative columns — the case where equation (6) fails).
+    """Labels for ``task``, by its label kind: ``binary`` 0/1 (soft: any y in [0, 1]);
+    ``onehot`` one-hot columns (soft: columns on the simplex, or with ``simplex=False`` any
+    non-negative columns — the case where equation (6) fails); ``simplex`` one-hot or soft
+    columns on the simplex; ``real`` values in [−3, 3]; ``count`` integers 0…8 (soft: reals).
 
     Args:
         task: a key of ``LOSSES``.
@@ -207,14 +239,14 @@ def labels(
             raise InvalidArgument(
                 f"Expected soft and simplex to be bool but got soft={soft!r}, simplex={simplex!r}"
             )
-        on_simplex = loss.activation.domain == "simplex"  # labels like the outputs
-        if not simplex and not (soft and on_simplex):
+        kind = loss.labels
+        if not simplex and not (soft and kind == "onehot"):
             raise InvalidArgument(
-                f"simplex=False only applies to soft multiclass labels but got task={task!r}, "
-                f"soft={soft!r}"
+                f"simplex=False only applies to soft labels of a one-hot task (multiclass) but "
+                f"got task={loss.name!r}, soft={soft!r}"
             )
         unit = st.floats(0.0, 1.0)
-        if on_simplex:
+        if kind in ("onehot", "simplex"):
             if not soft:
                 return st.lists(st.integers(0, n - 1), min_size=m, max_size=m).map(
                     lambda idx: np.eye(n, dtype=dt)[:, idx]
@@ -223,6 +255,18 @@ def labels(
             if not simplex:
                 return weights.map(lambda w: (3.0 * w).astype(dt))
             return weights.map(lambda w: _normalise_columns(w).astype(dt))
+        if kind == "real":
+            return hnp.arrays(np.float64, (n, m), elements=st.floats(-3.0, 3.0)).map(
+                lambda y: y.astype(dt)
+            )
+        if kind == "count":
+            if soft:
+                return hnp.arrays(np.float64, (n, m), elements=st.floats(0.0, 8.0)).map(
+                    lambda y: y.astype(dt)
+                )
+            return hnp.arrays(np.int8, (n, m), elements=st.integers(0, 8)).map(
+                lambda y: y.astype(dt)
+            )
         if soft:
             return hnp.arrays(np.float64, (n, m), elements=unit).map(lambda y: y.astype(dt))
         return hnp.arrays(np.int8, (n, m), elements=st.integers(0, 1)).map(lambda y: y.astype(dt))
@@ -239,7 +283,7 @@ def _normalise_columns(w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def loss_inputs(
-    task: str,
+    task: str | Loss,
     *,
     wrt: str = "A",
     soft: bool | None = None,
@@ -275,7 +319,7 @@ def loss_inputs(
         def pairs(draw: st.DrawFn) -> tuple[Array, Array]:
             shape = draw(shapes(task, min_n=min_n, max_n=max_n, min_m=min_m, max_m=max_m))
             x = draw(
-                probabilities(shape, margin=margin, dtype=dtype)
+                outputs(task, shape, margin=margin, dtype=dtype)
                 if wrt == "A"
                 else logits(shape, scale=scale, dtype=dtype)
             )

@@ -153,16 +153,27 @@ def test_drawn_inputs_are_valid_for_the_task(task: str, data: st.DataObject) -> 
     assert x.dtype == dtype and Y.dtype == dtype and x.shape == Y.shape
     n, m = x.shape
     assert 1 <= m <= 16 and (n == 1 if loss.single_row else 1 <= n <= 8)
-    if wrt == "A":
-        assert np.all((x > 0) & (x < 1))
+    if wrt == "A":  # inside the open domain of the activation's outputs
+        low, high = {
+            "unit": (0, 1),
+            "simplex": (0, 1),
+            "symmetric": (-1, 1),
+            "positive": (0, np.inf),
+            "real": (-np.inf, np.inf),
+        }[loss.activation.domain]
+        assert np.all((x > low) & (x < high))
         loss.cost(x, Y)  # accepted by the formulas
     else:
         assert np.all(np.abs(x) <= 30)
         loss.cost_from_logits(x, Y)
-    if task == "multiclass":
+    if loss.labels in ("onehot", "simplex"):
         assert np.all(np.abs(Y.sum(axis=0) - 1) <= simplex_tolerance(n, np.dtype(dtype)))
-    else:
+    elif loss.labels == "binary":
         assert np.all((Y >= 0) & (Y <= 1))
+    elif loss.labels == "count":
+        assert np.all(Y >= 0)
+    else:
+        assert np.all(np.isfinite(Y))
 
 
 @given(nst.labels("multiclass", (4, 6), soft=True, simplex=False))

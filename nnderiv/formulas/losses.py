@@ -1,16 +1,32 @@
-"""The loss registry: each loss of SPEC.md with its output activation (a record of
-:mod:`.activations`) and its closed forms.
+"""Losses as data: ``define_loss(name, rule, activation, *, params=None) -> Loss``.
 
-Every gradient is written once, as an element-wise *rule* ``rule(a, y, m, ysum)`` of plain
-arithmetic (``ysum`` is the column sum ``Σ_p y_pi``).  The same rule is evaluated on numpy
+A loss is its per-entry term ``ℓ(a, y, **params)`` written once with :mod:`nnderiv.ops`, and
+``J = (1/m) Σ_j Σ_i ℓ(a_ji, y_ji)`` in the column layout of SPEC.md (``n`` rows, ``m``
+examples; a rule may take ``n``, the number of rows, as a keyword). The same rule runs on numpy
 arrays here and on sympy entries in :mod:`nnderiv.symbolic`, so the proofs there are about the
-code users call, not about a second copy.
+code users call.
+
+Gradients in closed form are element-wise *rules* too, ``rule(a, y, m, ysum, **params)``
+(``ysum`` is the column sum ``Σ_p y_pi``); a loss defined without them gets ``∂ℓ/∂a`` from
+sympy, differentiated from its rule, and ``∂J/∂Z`` through its activation's backward.
+
+Example::
+
+    >>> import numpy as np
+    >>> from nnderiv import ops
+    >>> from nnderiv.formulas import define_loss
+    >>> cubic = define_loss("cubic", lambda a, y: ops.abs(a - y) ** 3 / 3, "identity")
+    >>> A, Y = np.array([[0.5, -1.0]]), np.array([[0.0, 0.0]])
+    >>> np.allclose(cubic.grad_A(A, Y), [[0.125, -0.5]])
+    True
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import dataclasses
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -19,160 +35,151 @@ import numpy.typing as npt
 from .._validation import first_bad, where
 from ..errors import InvalidArgument
 from ._arrays import Array, as_float_matrix, check_same_shape, simplex_tolerance
-from .activations import ACTIVATIONS, Activation
+from .activations import Activation, get_activation
 
-__all__ = ["LOSSES", "Loss", "binary", "get_loss", "multiclass", "multilabel"]
+__all__ = ["LOSSES", "LabelKind", "Loss", "define_loss", "get_loss", "loss"]
 
-Rule = Callable[[Any, Any, Any, Any], Any]
-
-
-def _log_softmax_complement(Z: Array) -> Array:
-    """``logsumexp(z) − z`` per column, i.e. ``−log softmax(z)``, accurate even when one entry
-    dominates (then the column's log-sum is ``log1p`` of the small remaining terms)."""
-    mx = Z.max(axis=0, keepdims=True)
-    shifted = Z - mx
-    e = np.exp(shifted)
-    top = np.argmax(Z, axis=0)
-    e[top, np.arange(Z.shape[1])] = 0  # the max entry contributes exactly exp(0) = 1
-    out: Array = np.log1p(e.sum(axis=0, keepdims=True)) - shifted
-    return out
+Rule = Callable[..., Any]
+#: what the labels ``Y`` are: ``binary`` y ∈ [0, 1] (hard or soft); ``onehot`` y ≥ 0, one-hot
+#: or soft columns (the simplex identity needs columns summing to 1); ``simplex`` soft targets
+#: y ≥ 0 whose columns sum to 1; ``real`` any finite value; ``count`` y ≥ 0 (counts, rates)
+LabelKind = Literal["binary", "onehot", "simplex", "real", "count"]
+_LABELS = ("binary", "onehot", "simplex", "real", "count")
 
 
-def _softplus(x: Array) -> Array:
-    """``log(1 + exp(x))`` without overflow."""
-    out: Array = np.logaddexp(np.zeros((), dtype=x.dtype), x)
-    return out
+def call_rule(rule: Rule, *args: Any, n: Any = None, params: Mapping[str, Any]) -> Any:
+    """``rule(*args, **params)``, with ``n=`` too when the rule takes it."""
+    kwargs = dict(params)
+    if n is not None and takes(rule, "n"):
+        kwargs["n"] = n
+    return rule(*args, **kwargs)
 
 
-def _stable_terms_sigmoid(Z: Array, Y: Array) -> Array:
-    """−[y log σ(z) + (1 − y) log(1 − σ(z))] = y softplus(−z) + (1 − y) softplus(z)."""
-    out: Array = Y * _softplus(-Z) + (1 - Y) * _softplus(Z)
-    return out
+def takes(rule: Rule, name: str) -> bool:
+    try:
+        return name in inspect.signature(rule).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
 
 
-def _stable_terms_softmax(Z: Array, Y: Array) -> Array:
-    """−y log softmax(z) = y (logsumexp(z) − z)."""
-    out: Array = Y * _log_softmax_complement(Z)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# element-wise rules: written once, evaluated on numpy arrays and on sympy entries
-# ---------------------------------------------------------------------------------------------
-# Each gradient rule takes (a, y, m, ysum); ysum = Σ_p y_pi is the column sum of the labels.
-
-
-def bce_grad_A_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
-    """Equations (2) and (8): ``(1/m) [(1 − y)/(1 − a) − y/a]``."""
-    return ((1 - y) / (1 - a) - y / a) / m
-
-
-def sigmoid_grad_Z_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
-    """Equations (3) and (9): ``(1/m)(a − y)``."""
-    return (a - y) / m
-
-
-def ce_grad_A_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
-    """Equation (5): ``−(1/m) y/a``."""
-    return -(y / a) / m
-
-
-def softmax_grad_Z_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
-    """Equation (6): ``(1/m)(a − y)``, valid only when every label column sums to 1."""
-    return (a - y) / m
-
-
-def softmax_grad_Z_general_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
-    """Softmax backward of (5) for any labels: ``(1/m)(a Σ_p y_p − y)``."""
-    return (a * ysum - y) / m
-
-
-def bce_cost_rule(a: Any, y: Any, log: Callable[[Any], Any], log1m: Callable[[Any], Any]) -> Any:
-    """Per-entry term of (1) and (7) before the ``−1/m`` mean: ``y log a + (1 − y) log(1 − a)``."""
-    return y * log(a) + (1 - y) * log1m(a)
-
-
-def ce_cost_rule(a: Any, y: Any, log: Callable[[Any], Any], log1m: Callable[[Any], Any]) -> Any:
-    """Per-entry term of (4) before the ``−1/m`` mean: ``y log a``."""
-    return y * log(a)
-
-
-# ---------------------------------------------------------------------------------------------
-# the loss registry
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Loss:
-    """One cost function of SPEC.md with its output activation and closed-form gradients.
+    """One cost ``J = (1/m) Σ_j Σ_i ℓ(a_ji, y_ji)`` with its output activation and closed forms.
 
     Attributes:
-        name: registry key (``"binary"``, ``"multiclass"``, ``"multilabel"``).
-        title: human-readable name.
+        name: registry key.
+        title: in words.
         activation: the output activation's record (``formulas.ACTIVATIONS``); calling it,
             ``loss.activation(Z)``, gives ``A = g(Z)``.
-        equations: SPEC.md equation numbers of ``(cost, grad_A, grad_Z)``.
-        single_row: the task needs ``n == 1``.
-        labels: ``"unit"`` (y ∈ [0, 1]) or ``"nonnegative"`` (y ≥ 0).
-        requires_simplex: ``grad_Z`` needs every label column to sum to 1.
+        rule: the per-entry term ``ℓ(a, y, **params)`` (``n=`` too if it takes it), written
+            with :mod:`nnderiv.ops`.
+        labels: what ``Y`` holds (:data:`LabelKind`).
+        params: hyper-parameters and their defaults (None: no default).
+        values: the values bound by :func:`loss` (``formulas.loss("focal", gamma=2)``).
+        equations: SPEC.md equation numbers of ``(cost, grad_A, grad_Z)``, where it has them.
+        single_row: the loss needs ``n == 1``.
+        requires_simplex: ``grad_Z`` (its shortcut) needs label columns summing to 1.
+        grad_A_rule, grad_Z_rule, grad_Z_general_rule: closed forms per entry,
+            ``rule(a, y, m, ysum, **params)``; None: derived (``grad_A`` by sympy from ``rule``,
+            ``grad_Z`` through the activation's backward).
+        stable: ``ℓ`` from logits, ``stable(z, y, **params)``, finite wherever the loss is.
+        shortcut: the convenient identity of ``grad_Z`` (and its condition), in words.
+        general: ``grad_Z_general`` in matrix notation, for messages.
+        kinks: where the rule is not differentiable, in words (a subgradient is taken there).
     """
 
     name: str
     title: str
     activation: Activation
-    equations: tuple[int, int, int]
-    single_row: bool
-    labels: Literal["unit", "nonnegative"]
-    requires_simplex: bool
-    cost_rule: Callable[[Any, Any, Callable[[Any], Any], Callable[[Any], Any]], Any]
-    grad_A_rule: Rule
-    grad_Z_rule: Rule
-    grad_Z_general_rule: Rule
-    stable_terms: Callable[[Array, Array], Array] | None = None  # ℓ from logits, stable
+    rule: Rule
+    labels: LabelKind
+    params: Mapping[str, float | None] = field(default_factory=dict)
+    values: Mapping[str, float] = field(default_factory=dict)
+    equations: tuple[int | None, int | None, int | None] = (None, None, None)
+    single_row: bool = False
+    requires_simplex: bool = False
+    grad_A_rule: Rule | None = None
+    grad_Z_rule: Rule | None = None
+    grad_Z_general_rule: Rule | None = None
+    stable: Rule | None = None
+    shortcut: str = ""
+    general: str = ""
+    kinks: str = ""
+    builtin: bool = False
 
     @property
     def activation_name(self) -> str:
         return self.activation.name
 
-    # -- activation ---------------------------------------------------------------------------
+    # -- hyper-parameters --------------------------------------------------------------------
+    def bind(self, **values: Any) -> Loss:
+        """This loss with hyper-parameter values bound (unknown names are refused)."""
+        unknown = sorted(set(values) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise InvalidArgument(
+                f"Expected hyper-parameters of the {self.name} loss ({known}) but got {unknown}"
+            )
+        for key, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise InvalidArgument(
+                    f"Expected a number for {self.name}'s {key} but got {key}={value!r}"
+                )
+            if not np.isfinite(float(value)):
+                raise InvalidArgument(f"Expected a finite {key} but got {key}={value!r}")
+        return dataclasses.replace(self, values={**self.values, **values})
+
+    def parameter_values(self) -> dict[str, float]:
+        """Every hyper-parameter's value: bound, else its default; a missing one is refused."""
+        out = {}
+        for key, default in self.params.items():
+            value = self.values.get(key, default)
+            if value is None:
+                raise InvalidArgument(
+                    f"Expected a value for the {self.name} loss's {key} (no default): "
+                    f"formulas.loss({self.name!r}, {key}=…)"
+                )
+            out[key] = float(value)
+        return out
+
+    # -- activation ----------------------------------------------------------------------------
     def activation_backward(self, dA: npt.ArrayLike, A: npt.ArrayLike) -> Array:
         """Push ``∂J/∂A`` through the activation (its record's backward rule)."""
         return self.activation.backward(dA, A)
 
-    # -- validation ---------------------------------------------------------------------------
+    # -- validation ----------------------------------------------------------------------------
     def _check_rows(self, x: Array, name: str) -> None:
         if self.single_row and x.shape[0] != 1:
             raise InvalidArgument(
                 f"Expected {name} of shape (1, m) for the {self.name} loss (one output unit) "
                 f"but got {name}.shape={x.shape}"
             )
+        self.activation.check_rows(x, name)
 
     def _check_logits(self, Z: npt.ArrayLike) -> Array:
         Zf = as_float_matrix(Z, "Z")
         self._check_rows(Zf, "Z")
-        self.activation.check_rows(Zf, "Z")
         return Zf
 
     def _check_labels(self, Y: npt.ArrayLike, like: Array, xname: str) -> Array:
         Yf = as_float_matrix(Y, "Y", dtype=like.dtype)
         check_same_shape(like, Yf, xname, "Y")
-        if self.labels == "unit":
+        if self.labels == "binary":
             idx = first_bad((Yf < 0) | (Yf > 1))
-            if idx is not None:
-                raise InvalidArgument(
-                    f"Expected labels in [0, 1] for the {self.name} loss "
-                    f"but got Y{where(idx)}={float(Yf[idx])!r}"
-                )
+            expected = "labels in [0, 1]"
+        elif self.labels == "real":
+            idx, expected = None, ""
         else:
             idx = first_bad(Yf < 0)
-            if idx is not None:
-                raise InvalidArgument(
-                    f"Expected non-negative labels for the {self.name} loss "
-                    f"but got Y{where(idx)}={float(Yf[idx])!r}"
-                )
+            expected = "non-negative labels"
+        if idx is not None:
+            raise InvalidArgument(
+                f"Expected {expected} for the {self.name} loss but got "
+                f"Y{where(idx)}={float(Yf[idx])!r}"
+            )
         return Yf
 
-    def _check_probabilities(self, A: npt.ArrayLike, *, closed: bool) -> Array:
+    def _check_outputs(self, A: npt.ArrayLike, *, closed: bool) -> Array:
         Af = as_float_matrix(A, "A")
         self._check_rows(Af, "A")
         self.activation.check_outputs(Af, "A", closed=closed)
@@ -190,119 +197,230 @@ class Loss:
             )
 
     def _inputs(self, A: npt.ArrayLike, Y: npt.ArrayLike, *, closed: bool) -> tuple[Array, Array]:
-        Af = self._check_probabilities(A, closed=closed)
+        Af = self._check_outputs(A, closed=closed)
         return Af, self._check_labels(Y, Af, "A")
 
     def _apply(self, rule: Rule, Af: Array, Yf: Array) -> Array:
-        out: Array = np.asarray(
-            rule(Af, Yf, Af.shape[1], Yf.sum(axis=0, keepdims=True)), dtype=Af.dtype
-        )
-        return out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = call_rule(
+                rule,
+                Af,
+                Yf,
+                Af.shape[1],
+                Yf.sum(axis=0, keepdims=True),
+                n=Af.shape[0],
+                params=self.parameter_values(),
+            )
+        return np.asarray(np.broadcast_to(value, Af.shape), dtype=Af.dtype).copy()
+
+    def terms(self, A: Array, Y: Array) -> Array:
+        """``ℓ(a_ji, y_ji)`` entry by entry (validated inputs)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = call_rule(self.rule, A, Y, n=A.shape[0], params=self.parameter_values())
+        return np.asarray(np.broadcast_to(value, A.shape), dtype=A.dtype)
 
     # -- the closed forms ----------------------------------------------------------------------
     def cost(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> np.floating[Any]:
-        """The cost ``J(A, Y)``: equation (1), (4) or (7). ``A`` in the open interval (0, 1)."""
+        """The cost ``J(A, Y) = (1/m) Σ ℓ`` at the activation's outputs ``A`` (inside the
+        open domain: a cost takes logs there)."""
         Af, Yf = self._inputs(A, Y, closed=False)
-        terms = self.cost_rule(Af, Yf, np.log, lambda a: np.log1p(-a))
-        out: np.floating[Any] = Af.dtype.type(-np.sum(terms, dtype=Af.dtype) / Af.shape[1])
+        out: np.floating[Any] = Af.dtype.type(
+            np.sum(self.terms(Af, Yf), dtype=Af.dtype) / Af.shape[1]
+        )
         return out
 
     def grad_A(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
-        """``∂J/∂A``: equation (2), (5) or (8). ``A`` in the open interval (0, 1)."""
+        """``∂J/∂A``: the closed form, or ``(1/m) ∂ℓ/∂a`` differentiated by sympy."""
         Af, Yf = self._inputs(A, Y, closed=False)
-        return self._apply(self.grad_A_rule, Af, Yf)
+        return self._apply(self.grad_A_rule or self._derived_grad_A(), Af, Yf)
 
     def grad_Z(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
-        """``∂J/∂Z`` from ``A = g(Z)``: equation (3), (6) or (9). ``A`` in [0, 1].
-
-        For the multiclass loss every column of ``Y`` must sum to 1 (the softmax–simplex
-        identity); use :meth:`grad_Z_general` for other labels.
-        """
+        """``∂J/∂Z`` from ``A = g(Z)``: the closed form (for the multiclass loss, equation (6):
+        every label column must sum to 1 — use :meth:`grad_Z_general` for other labels), or
+        ``∂J/∂A`` pushed through the activation's backward."""
         Af, Yf = self._inputs(A, Y, closed=True)
         self.activation.check_columns(Af, "A")
         if self.requires_simplex:
+            eq = self.equations[2]
+            where_from = f"equation ({eq}) " if eq else ""
             self._check_columns_sum_to_one(
                 Yf,
                 "Y",
-                f"; equation ({self.equations[2]}) ∂J/∂Z = (A − Y)/m holds only for labels on "
-                "the simplex — use grad_Z_general(A, Y) = (A ⊙ 1 1ᵀY − Y)/m for any labels",
+                f"; {where_from}∂J/∂Z = {self.shortcut or '(A − Y)/m'} holds only for labels "
+                "on the simplex — use grad_Z_general(A, Y)"
+                + (f" = {self.general}" if self.general else "")
+                + " for any labels",
             )
-        return self._apply(self.grad_Z_rule, Af, Yf)
+        if self.grad_Z_rule is not None:
+            return self._apply(self.grad_Z_rule, Af, Yf)
+        return self._through_activation(Af, Yf)
 
     def grad_Z_general(self, A: npt.ArrayLike, Y: npt.ArrayLike) -> Array:
         """``∂J/∂Z`` valid for any admissible labels (multiclass: ``(A ⊙ 1 1ᵀY − Y)/m``)."""
         Af, Yf = self._inputs(A, Y, closed=True)
         self.activation.check_columns(Af, "A")
-        return self._apply(self.grad_Z_general_rule, Af, Yf)
+        rule = self.grad_Z_general_rule or (None if self.requires_simplex else self.grad_Z_rule)
+        if rule is not None:
+            return self._apply(rule, Af, Yf)
+        return self._through_activation(Af, Yf)
+
+    def _through_activation(self, Af: Array, Yf: Array) -> Array:
+        dA = self._apply(self.grad_A_rule or self._derived_grad_A(), Af, Yf)
+        return self.activation.backward(dA, Af)
 
     def cost_from_logits(self, Z: npt.ArrayLike, Y: npt.ArrayLike) -> np.floating[Any]:
-        """The cost from logits, numerically stable (softplus / logsumexp); finite for finite Z."""
+        """The cost from logits: the stable form where the loss has one (softplus, logsumexp;
+        finite for finite Z), else the cost at ``g(Z)``."""
         Zf = self._check_logits(Z)
         Yf = self._check_labels(Y, Zf, "Z")
-        if self.stable_terms is not None:
-            terms = self.stable_terms(Zf, Yf)
-        else:  # no stable form: the cost at the activation's outputs
-            A = self.activation.forward(Zf)
-            terms = -self.cost_rule(A, Yf, np.log, lambda a: np.log1p(-a))
+        if self.stable is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = call_rule(
+                    self.stable, Zf, Yf, n=Zf.shape[0], params=self.parameter_values()
+                )
+            terms = np.broadcast_to(terms, Zf.shape)
+        else:
+            terms = self.terms(self.activation.forward(Zf), Yf)
         out: np.floating[Any] = Zf.dtype.type(np.sum(terms, dtype=Zf.dtype) / Zf.shape[1])
         return out
 
+    # -- derived forms -------------------------------------------------------------------------
+    def _derived_grad_A(self) -> Rule:
+        """``(1/m) ∂ℓ/∂a`` from the rule, by sympy (cached per loss and parameter names)."""
+        return derived_grad_A(self)
+
     def __repr__(self) -> str:
-        return f"<Loss {self.name!r}: {self.title}, equations {self.equations}>"
+        params = ", ".join(f"{k}={self.values.get(k, v)}" for k, v in self.params.items())
+        extra = f" ({params})" if params else ""
+        return f"<Loss {self.name!r}{extra}: {self.title}, activation {self.activation.name}>"
 
 
-binary = Loss(
-    name="binary",
-    title="binary cross-entropy (sigmoid output)",
-    activation=ACTIVATIONS["sigmoid"],
-    equations=(1, 2, 3),
-    single_row=True,
-    labels="unit",
-    requires_simplex=False,
-    cost_rule=bce_cost_rule,
-    grad_A_rule=bce_grad_A_rule,
-    grad_Z_rule=sigmoid_grad_Z_rule,
-    grad_Z_general_rule=sigmoid_grad_Z_rule,
-    stable_terms=_stable_terms_sigmoid,
-)
-
-multiclass = Loss(
-    name="multiclass",
-    title="categorical cross-entropy (softmax output)",
-    activation=ACTIVATIONS["softmax"],
-    equations=(4, 5, 6),
-    single_row=False,
-    labels="nonnegative",
-    requires_simplex=True,
-    cost_rule=ce_cost_rule,
-    grad_A_rule=ce_grad_A_rule,
-    grad_Z_rule=softmax_grad_Z_rule,
-    grad_Z_general_rule=softmax_grad_Z_general_rule,
-    stable_terms=_stable_terms_softmax,
-)
-
-multilabel = Loss(
-    name="multilabel",
-    title="multi-label binary cross-entropy (sigmoid outputs)",
-    activation=ACTIVATIONS["sigmoid"],
-    equations=(7, 8, 9),
-    single_row=False,
-    labels="unit",
-    requires_simplex=False,
-    cost_rule=bce_cost_rule,
-    grad_A_rule=bce_grad_A_rule,
-    grad_Z_rule=sigmoid_grad_Z_rule,
-    grad_Z_general_rule=sigmoid_grad_Z_rule,
-    stable_terms=_stable_terms_sigmoid,
-)
-
-LOSSES: dict[str, Loss] = {loss.name: loss for loss in (binary, multiclass, multilabel)}
+_DERIVED: dict[tuple[int, tuple[str, ...]], Rule] = {}
 
 
-def get_loss(task: str) -> Loss:
-    """Look a loss up by name, or raise :class:`InvalidArgument` listing the known ones."""
+def derived_grad_A(loss: Loss) -> Rule:
+    """The element-wise ``(1/m) ∂ℓ/∂a`` of ``loss.rule``, differentiated by sympy and turned
+    into a numpy rule ``(a, y, m, ysum, **params)``."""
+    key = (id(loss.rule), tuple(loss.params))
+    if key in _DERIVED:
+        return _DERIVED[key]
+    import sympy as sp
+
+    a, y = sp.Symbol("a", real=True), sp.Symbol("y", real=True)
+    n = sp.Symbol("n", positive=True, integer=True)
+    names = list(loss.params)
+    params = {k: sp.Symbol(k, real=True) for k in names}
+    ell = sp.sympify(call_rule(loss.rule, a, y, n=n, params=params))
+    slope = sp.diff(ell, a)
+    fn = sp.lambdify((a, y, n, *params.values()), slope, "numpy")
+
+    def rule(a_: Any, y_: Any, m_: Any, ysum: Any, n: Any = 1, **kw: Any) -> Any:
+        del ysum
+        return fn(a_, y_, n, *(kw[k] for k in names)) / m_
+
+    _DERIVED[key] = rule
+    return rule
+
+
+LOSSES: dict[str, Loss] = {}
+
+
+def define_loss(
+    name: str,
+    rule: Rule,
+    activation: str | Activation,
+    *,
+    params: Mapping[str, float | None] | None = None,
+    labels: LabelKind | None = None,
+    title: str | None = None,
+    grad_A: Rule | None = None,
+    grad_Z: Rule | None = None,
+    grad_Z_general: Rule | None = None,
+    stable: Rule | None = None,
+    requires_simplex: bool = False,
+    single_row: bool = False,
+    equations: tuple[int | None, int | None, int | None] = (None, None, None),
+    shortcut: str = "",
+    general: str = "",
+    kinks: str = "",
+    register: bool = False,
+) -> Loss:
+    """A loss from its per-entry term ``rule(a, y, **params)`` written with :mod:`nnderiv.ops`
+    (``n=`` too, the number of rows, if it takes it) and its output activation (a name of
+    ``formulas.ACTIVATIONS`` or a record). ``params`` names the hyper-parameters and their
+    defaults (None: none); ``labels`` says what ``Y`` holds (default: ``"onehot"`` for a
+    simplex-valued activation, ``"binary"`` for outputs in (0, 1), else ``"real"``). Closed
+    forms of the gradients are optional rules ``(a, y, m, ysum, **params)``; ``stable`` is
+    ``ℓ`` from logits. ``register=True`` adds it to ``LOSSES`` (replacing a user loss of the
+    same name; a built-in name is refused)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InvalidArgument(f"Expected a loss name that is an identifier but got {name!r}")
+    if not callable(rule):
+        raise InvalidArgument(f"Expected rule(a, y, **params) to be callable but got {rule!r}")
+    act = activation if isinstance(activation, Activation) else get_activation(activation)
+    declared = dict(params or {})
+    for key in declared:
+        if not isinstance(key, str) or not key.isidentifier() or key in ("a", "y", "m", "n"):
+            raise InvalidArgument(
+                f"Expected hyper-parameter names that are identifiers other than a, y, m, n "
+                f"but got {key!r}"
+            )
+    for what, fn in (("rule", rule), ("grad_A", grad_A), ("grad_Z", grad_Z)):
+        if fn is not None and not callable(fn):
+            raise InvalidArgument(f"Expected {what} to be callable but got {fn!r}")
+    try:
+        sig = inspect.signature(rule)
+        extra = {"n": 2} if "n" in sig.parameters else {}
+        sig.bind(0.5, 0.5, **dict.fromkeys(declared, 1.0), **extra)
+    except TypeError as exc:
+        raise InvalidArgument(
+            f"Expected rule(a, y, {', '.join(declared) or ''}) to accept the hyper-parameters "
+            f"{list(declared)} as keywords but got {exc}"
+        ) from None
+    except ValueError:
+        pass
+    if labels is None:
+        labels = {"simplex": "onehot", "unit": "binary"}.get(act.domain, "real")  # type: ignore[assignment]
+    if labels not in _LABELS:
+        raise InvalidArgument(f"Expected labels among {', '.join(_LABELS)} but got {labels!r}")
+    made = Loss(
+        name=name,
+        title=title or name,
+        activation=act,
+        rule=rule,
+        labels=labels,
+        params=declared,
+        equations=equations,
+        single_row=single_row,
+        requires_simplex=requires_simplex,
+        grad_A_rule=grad_A,
+        grad_Z_rule=grad_Z,
+        grad_Z_general_rule=grad_Z_general,
+        stable=stable,
+        shortcut=shortcut,
+        general=general,
+        kinks=kinks,
+    )
+    if register:
+        existing = LOSSES.get(name)
+        if existing is not None and existing.builtin:
+            raise InvalidArgument(f"Expected a new loss name but {name!r} is a built-in loss")
+        LOSSES[name] = made
+    return made
+
+
+def get_loss(task: str | Loss) -> Loss:
+    """Look a loss up by name (a :class:`Loss` is returned as it is), or raise
+    :class:`InvalidArgument` listing the known ones."""
+    if isinstance(task, Loss):
+        return task
     try:
         return LOSSES[task]
     except (KeyError, TypeError):
-        known = ", ".join(sorted(LOSSES))
+        known = ", ".join(LOSSES)
         raise InvalidArgument(f"Expected a task among {known} but got task={task!r}") from None
+
+
+def loss(name: str | Loss, **params: Any) -> Loss:
+    """The loss ``name`` with its hyper-parameters bound: ``formulas.loss("focal", gamma=2)``."""
+    return get_loss(name).bind(**params)

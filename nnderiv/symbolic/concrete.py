@@ -129,6 +129,7 @@ def prove_concrete(
     for r, c in itertools.product(range(rows), range(cols)):
         derived = sp.diff(J, A[r, c]) if wrt == "A" else sp.diff(J, E[r, c]) * E[r, c]
         col_sum = sp.Add(*(Y[k, c] for k in range(rows)))
+        assert rule is not None  # the graph's losses have closed forms
         closed = rule(A[r, c], Y[r, c], cols, col_sum)
         residual = (derived - closed).xreplace(on_simplex)
         entries[(r, c)] = decide_zero(residual)

@@ -67,7 +67,7 @@ class Derivation:
     result: sp.Expr
     closed_form: sp.Expr
     proof: Proof
-    equation: int
+    equation: int | None
     constraint: str = ""
     general: Proof | None = None  # multiclass wrt Z: the unconstrained form, proved too
     without_constraint: Proof | None = None  # and eq. (6) without the simplex: not zero

@@ -148,7 +148,7 @@ def _multilabel(loss: Loss) -> Graph:
 _BUILDERS = {"binary": _binary, "multiclass": _multiclass, "multilabel": _multilabel}
 
 #: One graph per registered loss; tests iterate this registry.
-GRAPHS: dict[str, Graph] = {name: _BUILDERS[name](loss) for name, loss in LOSSES.items()}
+GRAPHS: dict[str, Graph] = {name: build(LOSSES[name]) for name, build in _BUILDERS.items()}
 
 
 def graph_for(task: str) -> Graph:
