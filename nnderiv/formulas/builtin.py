@@ -252,7 +252,7 @@ def hinge_rule(a: Any, y: Any) -> Any:
 
 def hinge_grad_rule(a: Any, y: Any, m: Any, ysum: Any) -> Any:
     t = _sign_target(y)
-    return ops.where(t * a < 1, -t, 0 * a) / m
+    return ops.where(t * a < 1, -t, 0) / m
 
 
 def squared_hinge_rule(a: Any, y: Any) -> Any:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Literal
 
 import sympy as sp
 
 from ..errors import InvalidArgument
+from ..formulas import Loss
+from ..formulas.losses import call_rule
 from .budget import run_bounded
 from .display import Shown, Term
-from .evaluate import Evaluation, OutOfTime, evaluate_at_points
-from .graphs import Graph, Node, a, graph_for, i, j, m, n, p, y
+from .evaluate import Evaluation, OutOfTime, Ranges, evaluate_at_points
+from .graphs import Graph, Node, a, entry_rule, graph_for, i, j, m, n, p, parameters, y
+from .pieces import describe, has_kinks, split
 
 __all__ = ["Derivation", "Proof", "Step", "adjoints", "decide_zero", "derive"]
 
@@ -73,6 +77,7 @@ class Derivation:
     without_constraint: Proof | None = None  # and eq. (6) without the simplex: not zero
     seconds: float = 0.0
     general_result: sp.Expr | None = None  # multiclass wrt Z: the derived form for any labels
+    reference: str = ""  # what the result was proved against, in words
 
     @property
     def proved(self) -> bool:
@@ -95,7 +100,8 @@ class Derivation:
         return derivation_markdown(self)
 
     def to_numpy(self) -> Any:
-        """The derived element result as a numpy function ``f(A, Y)`` (via ``lambdify``)."""
+        """The derived element result as a numpy function ``f(A, Y)`` (via ``lambdify``), with
+        the loss's hyper-parameters at their bound values (or defaults)."""
         return lambdify_entry(self.result, self.graph)
 
     def _repr_latex_(self) -> str:
@@ -113,16 +119,27 @@ def lambdify_entry(expr: sp.Expr, graph: Graph) -> Any:
     vectorised numpy function ``f(A, Y)`` of ``n × m`` arrays."""
     import numpy as np
 
-    A_, Y_, S_, m_ = sp.symbols("A Y S m_")
-    flat = expr.xreplace({graph.column_sum(y): S_, m: m_})
+    A_, Y_, S_, m_, n_ = sp.symbols("A Y S m_ n_")
+    flat = split_sums(expr).xreplace({graph.column_sum(y): S_, m: m_, n: n_})
     flat = flat.xreplace({graph.entry(a): A_, graph.entry(y): Y_})
     if flat.atoms(sp.Indexed) or flat.atoms(sp.Sum):
         raise InvalidArgument(f"Cannot vectorise {flat}: it has entries at other indices")
-    fn = sp.lambdify((A_, Y_, S_, m_), flat, "numpy")
+    symbols = parameters(graph.loss)
+    values = graph.loss.parameter_values()
+    fn = sp.lambdify((A_, Y_, S_, m_, n_, *symbols.values()), flat, "numpy")
 
     def vectorised(A: Any, Y: Any) -> Any:
         A, Y = np.asarray(A, dtype=float), np.asarray(Y, dtype=float)
-        return np.broadcast_to(fn(A, Y, Y.sum(axis=0, keepdims=True), A.shape[1]), A.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = fn(
+                A,
+                Y,
+                Y.sum(axis=0, keepdims=True),
+                A.shape[1],
+                A.shape[0],
+                *(values[k] for k in symbols),
+            )
+        return np.broadcast_to(out, A.shape)
 
     return vectorised
 
@@ -149,6 +166,7 @@ def decide_zero(
     seed: int = 0,
     timeout: float | None = None,
     defined: sp.Expr | None = None,
+    ranges: Ranges | None = None,
 ) -> Proof:
     """Show ``residual ≡ 0`` (proved), find a counterexample (disproved), or say unknown.
 
@@ -160,13 +178,16 @@ def decide_zero(
     worker process that is stopped at the deadline, and the proof is ``unknown`` with
     ``timed_out`` set. ``defined``: an expression that has a value wherever the residual
     should (a claim's true value); where the residual is certainly undefined and it is not,
-    that point disproves the residual.
+    that point disproves the residual. ``ranges``: where the random entries are drawn, by
+    label (``{"a": (-4, 4)}``; default (0, 1)).
     """
     residual = sp.sympify(residual)
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
     try:
-        ev = evaluate_at_points(residual, seed=seed, deadline=deadline, defined=defined)
+        ev = evaluate_at_points(
+            residual, seed=seed, deadline=deadline, defined=defined, ranges=ranges
+        )
     except OutOfTime:
         return Proof("unknown", residual, "time budget spent while evaluating", timed_out=True)
     if ev.counterexample is not None:
@@ -177,7 +198,12 @@ def decide_zero(
             return Proof("disproved", residual, f"at {where}: undefined there ({ev.value})")
         return Proof("disproved", residual, f"at {where}: residual = {ev.value}")
     remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-    outcome = run_bounded(_symbolic_zero, residual, seconds=remaining)
+    positive = tuple(
+        label
+        for label in ("a", "y")
+        if ranges is None or label not in ranges or ranges[label][0] >= 0
+    )
+    outcome = run_bounded(_symbolic_zero, residual, positive, seconds=remaining)
     agreement = _agreement(ev)
     if outcome.timed_out:
         return Proof(
@@ -213,15 +239,57 @@ def _agreement(ev: Evaluation) -> str:
     return f"zero at {ev.agreed} random points ({how})"
 
 
-def _symbolic_zero(residual: sp.Expr) -> tuple[bool, str, sp.Expr]:
+def _symbolic_zero(
+    residual: sp.Expr, positive: tuple[str, ...] = ("a", "y")
+) -> tuple[bool, str, sp.Expr]:
+    """The symbolic zero test; through kinks (|r|, max, pieces), piece by piece. ``positive``:
+    the entries known positive where the residual is defined (log rules apply to them)."""
+    if not has_kinks(residual):
+        return _smooth_zero(residual, positive)
+    count = 0
+    for conditions, piece in split(residual):
+        count += 1
+        if has_kinks(piece):
+            return False, "a kink that could not be split into pieces", residual
+        proved, note, shown = _smooth_zero(piece, positive)
+        if not proved:
+            where = describe(conditions)
+            return False, f"not shown zero where {where} ({note or 'no proof'})", shown
+    return True, f"zero on each of {count} smooth pieces (split at the kinks)", residual
+
+
+def _opaque_powers(expr: sp.Expr) -> sp.Expr:
+    """``x**(γ − 1)`` → ``P/x`` with ``P`` standing for ``x**γ``: powers with symbolic exponents
+    split into their integer and symbolic parts, each symbolic power an opaque symbol."""
+    split = {}
+    for q in expr.atoms(sp.Pow):
+        if not q.exp.is_number and isinstance(q.exp, sp.Add):
+            const, rest = q.exp.as_independent(*q.exp.free_symbols)
+            if const != 0:
+                split[q] = sp.Pow(q.base, rest, evaluate=False) * q.base**const
+    expr = expr.xreplace(split) if split else expr
+    powers = sorted(
+        (q for q in expr.atoms(sp.Pow) if not q.exp.is_number),
+        key=sp.default_sort_key,
+    )
+    return expr.xreplace({q: sp.Dummy(f"P{k}", positive=True) for k, q in enumerate(powers)})
+
+
+def _smooth_zero(
+    residual: sp.Expr, positive: tuple[str, ...] = ("a", "y")
+) -> tuple[bool, str, sp.Expr]:
     try:
         if _numerator_is_zero(residual):
             return True, "together + expanded numerator", residual
+        if any(not q.exp.is_number for q in residual.atoms(sp.Pow)) and _numerator_is_zero(
+            _opaque_powers(residual)
+        ):
+            return True, "powers split by exponent + expanded numerator", residual
     except Exception as exc:  # sympy giving up (overflow, recursion): not a verdict
         return False, f"sympy failed: {type(exc).__name__}", residual
     try:  # entries are positive where the loss is defined: log(a·y) = log a + log y
         entries = sorted(
-            (e for e in residual.atoms(sp.Indexed) if str(e.base.label) in ("a", "y")),
+            (e for e in residual.atoms(sp.Indexed) if str(e.base.label) in positive),
             key=sp.default_sort_key,
         )
         positive = residual.xreplace({e: sp.Dummy(positive=True) for e in entries})
@@ -277,9 +345,66 @@ def adjoints(graph: Graph) -> list[Step]:
     return steps
 
 
-def _closed(graph: Graph, which: str) -> sp.Expr:
+def _closed(graph: Graph, which: str) -> sp.Expr | None:
+    """A closed-form rule of the graph's loss at the graph's entry (None: the loss has none)."""
     rule = getattr(graph.loss, which)
-    return sp.sympify(rule(graph.entry(a), graph.entry(y), m, graph.column_sum(y)))
+    if rule is None:
+        return None
+    return sp.sympify(
+        call_rule(
+            rule,
+            graph.entry(a),
+            graph.entry(y),
+            m,
+            graph.column_sum(y),
+            n=n,
+            params=parameters(graph.loss),
+        )
+    )
+
+
+def ranges_for(loss: Loss) -> Ranges:
+    """Where the random points of a zero test are drawn for ``loss``: ``a`` in its activation's
+    domain, ``y`` by its label kind, hyper-parameters in (0, 4)."""
+    domain = {
+        "unit": (0, 1),
+        "simplex": (0, 1),
+        "symmetric": (-1, 1),
+        "positive": (0, 8),
+        "real": (-4, 4),
+    }[loss.activation.domain]
+    labels = {
+        "binary": (0, 1),
+        "onehot": (0, 1),
+        "simplex": (0, 1),
+        "real": (-4, 4),
+        "count": (0, 8),
+    }[loss.labels]
+    out: Ranges = {
+        "a": (Fraction(domain[0]), Fraction(domain[1])),
+        "y": (Fraction(labels[0]), Fraction(labels[1])),
+    }
+    for name in loss.params:
+        out[f"symbol {name}"] = (Fraction(0), Fraction(4))
+    return out
+
+
+def split_sums(expr: sp.Expr) -> sp.Expr:
+    """``Σ_p (c + d·y_p)`` → ``n·c + d Σ_p y_p``: constants out of every sum, so that a column
+    sum of the labels appears as itself (``Σ_p ỹ_p`` of label smoothing)."""
+    mapping = {}
+    for s in expr.atoms(sp.Sum):
+        (idx, lo, hi), body = s.limits[0], s.function
+        out = sp.Integer(0)
+        for term in sp.Add.make_args(sp.expand(body)):
+            const, rest = term.as_independent(idx, as_Add=False)
+            out += (
+                const * (hi - lo + 1) * rest
+                if not rest.has(idx)
+                else const * sp.Sum(rest, (idx, lo, hi))
+            )
+        mapping[s] = out
+    return expr.xreplace(mapping) if mapping else expr
 
 
 def through_activation(graph: Graph, dA: sp.Expr) -> sp.Expr:
@@ -287,17 +412,21 @@ def through_activation(graph: Graph, dA: sp.Expr) -> sp.Expr:
     ``a``) for an element-wise one, else its own column-coupled rule."""
     act = graph.loss.activation
     if act.coupled_symbolic is not None:
-        return sp.sympify(act.coupled_symbolic(dA, a, j, i, p, n))
+        return split_sums(sp.sympify(act.coupled_symbolic(dA, a, j, i, p, n)))
     assert act.slope is not None
     return _tidy(dA * sp.sympify(act.slope(graph.entry(a))))
 
 
-def derive(task: str, wrt: str = "A") -> Derivation:
-    """Derive ``∂J/∂A`` or ``∂J/∂Z`` of ``task`` by reverse accumulation and prove it.
+def derive(task: str | Loss, wrt: str = "A") -> Derivation:
+    """Derive ``∂J/∂A`` or ``∂J/∂Z`` of a loss by reverse accumulation and prove it.
 
     Args:
-        task: a key of ``formulas.LOSSES``.
+        task: a key of ``formulas.LOSSES`` or any :class:`~nnderiv.formulas.Loss` (built-in or
+            from ``define_loss``): its graph is built from its rule.
         wrt: ``"A"`` (equations 2, 5, 8) or ``"Z"`` (3, 6, 9).
+
+    The result is proved against the loss's closed form where it has one, else against
+    ``formulas``' own route (sympy's derivative of the rule, pushed through the activation).
 
     Example::
 
@@ -309,43 +438,66 @@ def derive(task: str, wrt: str = "A") -> Derivation:
     if wrt not in ("A", "Z"):
         raise InvalidArgument(f"Expected wrt='A' or wrt='Z' but got wrt={wrt!r}")
     start = time.perf_counter()
+    loss = graph.loss
+    name = loss.name
+    ranges = ranges_for(loss)
+
+    def zero(residual: sp.Expr) -> Proof:
+        return decide_zero(residual, ranges=ranges)
+
     steps = adjoints(graph)
     dA = steps[-1].value
-    loss = graph.loss
+    closed_A = _closed(graph, "grad_A_rule")
+    reference = f"formulas.{name}.grad_{wrt}"
+    if closed_A is None:  # no closed form: the formulas differentiate the rule with sympy
+        closed_A = sp.diff(entry_rule(loss, graph.indices), graph.entry(a)) / m
+        reference = (
+            "sympy's derivative of the rule"
+            if wrt == "A"
+            else "sympy's derivative of the rule, pushed through the activation"
+        )
     if wrt == "A":
-        closed = _closed(graph, "grad_A_rule")
         deriv = Derivation(
-            task, "A", graph, steps, dA, closed, decide_zero(dA - closed), loss.equations[1]
+            name, "A", graph, steps, dA, closed_A, zero(dA - closed_A), loss.equations[1]
         )
     elif not loss.requires_simplex:
         dZ = _tidy(through_activation(graph, dA))
         steps.append(Step("Z", graph.indices, (), dZ, "activation"))
         closed = _closed(graph, "grad_Z_rule")
+        if closed is None:
+            closed = _tidy(through_activation(graph, closed_A))
+            if reference.startswith("formulas"):
+                reference = f"formulas.{name}.grad_A pushed through the activation"
         deriv = Derivation(
-            task, "Z", graph, steps, dZ, closed, decide_zero(dZ - closed), loss.equations[2]
+            name, "Z", graph, steps, dZ, closed, zero(dZ - closed), loss.equations[2]
         )
     else:
         dZ = through_activation(graph, dA)
         general_closed = _closed(graph, "grad_Z_general_rule")
-        general = decide_zero(dZ - general_closed)
+        if general_closed is None:
+            general_closed = through_activation(graph, closed_A)
+        general = zero(dZ - general_closed)
         simplex = {graph.column_sum(y): sp.Integer(1)}
         on_simplex = _tidy(dZ.xreplace(simplex))
         steps.append(Step("Z", graph.indices, (), _tidy(dZ), "activation"))
         steps.append(Step("Z", graph.indices, (), on_simplex, "simplex"))
         closed = _closed(graph, "grad_Z_rule")
+        if closed is None:
+            closed = _tidy(general_closed.xreplace(simplex))
         deriv = Derivation(
-            task,
+            name,
             "Z",
             graph,
             steps,
             on_simplex,
             closed,
-            decide_zero(on_simplex - closed),
+            zero(on_simplex - closed),
             loss.equations[2],
             constraint="Σ_p y_pi = 1 for every column i",
             general=general,
-            without_constraint=decide_zero(dZ - closed),
+            without_constraint=zero(dZ - closed),
             general_result=dZ,
         )
+    deriv.reference = reference
     deriv.seconds = time.perf_counter() - start
     return deriv

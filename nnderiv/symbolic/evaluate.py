@@ -103,16 +103,25 @@ class Evaluation:
     undefined: bool = False  # the counterexample: the residual has no value there
 
 
+Ranges = dict[str, tuple[Fraction, Fraction]]
+
+
 class _EntryDraw:
-    """Random entries in (0, 1): k/100 at the first (printed) point, k/2³² elsewhere."""
+    """Random entries in (0, 1): k/100 at the first (printed) point, k/2³² elsewhere — mapped
+    into ``ranges[label]`` where one is given (``a`` of an identity output in (−4, 4), a
+    hyper-parameter in (0, 4), …)."""
 
-    def __init__(self, seed: int, small: bool) -> None:
+    def __init__(self, seed: int, small: bool, ranges: Ranges | None = None) -> None:
         self.rng, self.small = random.Random(seed), small
+        self.ranges = ranges or {}
 
-    def draw(self) -> Fraction:
+    def draw(self, label: str = "") -> Fraction:
         if self.small:
-            return Fraction(self.rng.randint(1, 99), 100)
-        return Fraction(self.rng.randint(1, DENOMINATOR - 1), DENOMINATOR)
+            u = Fraction(self.rng.randint(1, 99), 100)
+        else:
+            u = Fraction(self.rng.randint(1, DENOMINATOR - 1), DENOMINATOR)
+        lo, hi = self.ranges.get(label, (Fraction(0), Fraction(1)))
+        return lo + (hi - lo) * u
 
 
 class _Value:
@@ -150,7 +159,7 @@ class _Evaluator:
             raise _NotEvaluable(f"the entry {label}{list(idx)}")
         value = self.point.entries.get(key)
         if value is None:
-            value = self.rng.draw()
+            value = self.rng.draw(label)
             self.point.entries[key] = value
         return self.number(value)
 
@@ -192,11 +201,97 @@ class _Evaluator:
             return self.exp(self.eval(expr.args[0]))
         if isinstance(expr, sp.Sum):
             return self.summation(expr)
+        piecewise = self.piecewise(expr)
+        if piecewise is not None:
+            return piecewise
         if expr is sp.E:
             return _Value(None, self.ctx.e)
         if expr is sp.pi:
             return _Value(None, self.ctx.pi)
         raise _NotEvaluable(f"the function {type(expr).__name__}")
+
+    # -- kinks and pieces: decided by the sign of an exact value (or an interval clear of 0) -----
+    def sign(self, v: _Value) -> int:
+        if v.exact is not None:
+            return (v.exact > 0) - (v.exact < 0)
+        if v.interval.a > 0:
+            return 1
+        if v.interval.b < 0:
+            return -1
+        raise _NotEvaluable("a sign that the intervals cannot decide")
+
+    def truth(self, cond: sp.Basic) -> bool:
+        if cond is sp.true:
+            return True
+        if cond is sp.false:
+            return False
+        if isinstance(cond, sp.And):
+            return all(self.truth(c) for c in cond.args)
+        if isinstance(cond, sp.Or):
+            return any(self.truth(c) for c in cond.args)
+        if isinstance(cond, sp.Not):
+            return not self.truth(cond.args[0])
+        if isinstance(cond, sp.core.relational.Relational):
+            s = self.sign(self.eval(cond.lhs - cond.rhs))
+            ops = {
+                sp.StrictLessThan: s < 0,
+                sp.LessThan: s <= 0,
+                sp.StrictGreaterThan: s > 0,
+                sp.GreaterThan: s >= 0,
+                sp.Equality: s == 0,
+                sp.Unequality: s != 0,
+            }
+            for kind, value in ops.items():
+                if isinstance(cond, kind):
+                    return value
+        raise _NotEvaluable(f"the condition {type(cond).__name__}")
+
+    def piecewise(self, expr: sp.Basic) -> _Value | None:
+        """Abs, sign, Heaviside, Max, Min, Piecewise and the hyperbolic functions, or None."""
+        if isinstance(expr, sp.Abs):
+            v = self.eval(expr.args[0])
+            return v if self.sign(v) >= 0 else self.negated(v)
+        if isinstance(expr, sp.sign):
+            return self.number(Fraction(self.sign(self.eval(expr.args[0]))))
+        if isinstance(expr, sp.Heaviside):
+            s = self.sign(self.eval(expr.args[0]))
+            if s == 0:
+                half = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+                return self.eval(half)
+            return self.number(Fraction(1 if s > 0 else 0))
+        if isinstance(expr, (sp.Max, sp.Min)):
+            values = [self.eval(arg) for arg in expr.args]
+            best = values[0]
+            for v in values[1:]:
+                diff = self.sign(self.fold_values(v, best, lambda x, z: x - z))
+                if (diff > 0) == isinstance(expr, sp.Max) and diff != 0:
+                    best = v
+            return best
+        if isinstance(expr, sp.Piecewise):
+            for value, cond in expr.args:
+                if self.truth(cond):
+                    return self.eval(value)
+            raise _Undefined("no piece of a Piecewise applies")
+        if isinstance(expr, (sp.tanh, sp.cosh, sp.sinh)):
+            x = self.eval(expr.args[0])
+            if x.exact is not None and x.exact == 0:
+                return self.number(Fraction(0 if not isinstance(expr, sp.cosh) else 1))
+            e1, e2 = self.exp(x).interval, self.exp(self.negated(x)).interval
+            if isinstance(expr, sp.tanh):
+                return self.checked(_Value(None, (e1 - e2) / (e1 + e2)))
+            sign = 1 if isinstance(expr, sp.cosh) else -1
+            return self.checked(_Value(None, (e1 + sign * e2) / 2))
+        return None
+
+    def negated(self, v: _Value) -> _Value:
+        if v.exact is not None:
+            return self.number(-v.exact)
+        return _Value(None, -v.interval)
+
+    def fold_values(self, x: _Value, z: _Value, op: Callable[[Any, Any], Any]) -> _Value:
+        if x.exact is not None and z.exact is not None:
+            return self.number(op(x.exact, z.exact))
+        return _Value(None, op(x.interval, z.interval))
 
     def fold(self, args: tuple[sp.Basic, ...], op: Callable[[Any, Any], Any]) -> _Value:
         values = [self.eval(a) for a in args]
@@ -346,6 +441,7 @@ def evaluate_at_points(
     points: int = POINTS,
     min_rows: int = 2,
     defined: sp.Expr | None = None,
+    ranges: Ranges | None = None,
 ) -> Evaluation:
     """Evaluate ``residual`` at ``points`` random points; stop at the first counterexample.
 
@@ -361,7 +457,7 @@ def evaluate_at_points(
     exact_all = True
     for k in range(points):
         point = _draw_point(rng, k, counted, (min_rows, MAX_ROWS))
-        entry_rng = _EntryDraw(rng.getrandbits(64), small=k == 0)
+        entry_rng = _EntryDraw(rng.getrandbits(64), small=k == 0, ranges=ranges)
         verdict: str | None = None
         for prec in PRECISIONS:
             ev = _Evaluator(point, entry_rng, deadline, prec)

@@ -29,11 +29,53 @@ __all__ = ["Vec", "derivation_latex", "derivation_markdown", "derivation_text", 
 # ---------------------------------------------------------------------------------------------
 
 
+_TEXT_NAMES = {
+    "gamma": "γ",
+    "delta": "δ",
+    "eps": "ε",
+    "epsilon": "ε",
+    "alpha": "α",
+    "beta": "β",
+    "lam": "λ",
+    "pos_weight": "w",
+}
+_RELATIONS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
+
+
 class _Text(StrPrinter):  # type: ignore[misc]
     printmethod = "_nnderiv_text"  # not "_sympystr", which Indexed defines for itself
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         return f"{expr.base.label}_{''.join(str(k) for k in expr.indices)}"
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return str(_TEXT_NAMES.get(expr.name, expr.name))
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        return f"[{self._print(expr.args[0])} > 0]"
+
+    def _print_sign(self, expr: sp.sign) -> str:
+        return f"sign({self._print(expr.args[0])})"
+
+    def _print_Relational(self, expr: Any) -> str:
+        op = _RELATIONS.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        parts = []
+        for value, cond in expr.args:
+            where = "otherwise" if cond is sp.true else f"if {self._print(cond)}"
+            parts.append(f"{self._print(value)} {where}")
+        return "{" + "; ".join(parts) + "}"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         (idx, _lo, _hi), body = expr.limits[0], expr.function
@@ -45,7 +87,26 @@ class _Text(StrPrinter):  # type: ignore[misc]
         )
 
 
+_LATEX_NAMES = {
+    "gamma": "\\gamma",
+    "delta": "\\delta",
+    "eps": "\\varepsilon",
+    "epsilon": "\\varepsilon",
+    "alpha": "\\alpha",
+    "beta": "\\beta",
+    "lam": "\\lambda",
+    "pos_weight": "w",
+}
+
+
 class _Latex(LatexPrinter):  # type: ignore[misc]
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        name = _LATEX_NAMES.get(expr.name)
+        return name if name is not None else str(super()._print_Symbol(expr, style=style))
+
+    def _print_Heaviside(self, expr: sp.Heaviside, exp: Any = None) -> str:
+        return f"[{self._print(expr.args[0])} > 0]"
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         label = str(expr.base.label)
         idx = "".join(str(k) for k in expr.indices)
@@ -152,14 +213,17 @@ class Vec:
 
     def __add__(self, other: Any) -> Vec:
         o = Vec.lift(other)
-        return Vec(f"{self.text} + {o.text}", f"{self.tex} + {o.tex}", matrix=True, prec=2)
+        matrix = self.matrix or o.matrix
+        return Vec(f"{self.text} + {o.text}", f"{self.tex} + {o.tex}", matrix=matrix, prec=2)
 
-    __radd__ = __add__
+    def __radd__(self, other: Any) -> Vec:
+        return Vec.lift(other) + self
 
     def __sub__(self, other: Any) -> Vec:
         o = Vec.lift(other)
         ot, ox = o._wrap(2)
-        return Vec(f"{self.text} − {ot}", f"{self.tex} - {ox}", matrix=True, prec=2)
+        matrix = self.matrix or o.matrix
+        return Vec(f"{self.text} − {ot}", f"{self.tex} - {ox}", matrix=matrix, prec=2)
 
     def __rsub__(self, other: Any) -> Vec:
         return Vec.lift(other) - self
@@ -175,9 +239,12 @@ class Vec:
         (lt, lx), (rt, rx) = self._wrap(2), o._wrap(2)
         if self.matrix and o.matrix:
             return Vec(f"{lt} ⊙ {rt}", f"{lx} \\odot {rx}", prec=1)
+        if self.matrix and not o.matrix:  # a scalar factor is written first: 2 Y, γ A
+            return Vec(f"{rt} {lt}", f"{rx} {lx}", matrix=True, prec=1)
         return Vec(f"{lt} {rt}", f"{lx} {rx}", matrix=self.matrix or o.matrix, prec=1)
 
-    __rmul__ = __mul__
+    def __rmul__(self, other: Any) -> Vec:
+        return Vec.lift(other) * self
 
     def __truediv__(self, other: Any) -> Vec:
         o = Vec.lift(other)
@@ -193,13 +260,99 @@ class Vec:
             prec=1,
         )
 
+    def __pow__(self, other: Any) -> Vec:
+        o = Vec.lift(other)
+        bt, bx = self._wrap(1)
+        ot, ox = o._wrap(1)
+        return Vec(f"{bt}^{ot}", f"{{{bx}}}^{{{ox}}}", matrix=self.matrix, prec=0)
 
-def vectorised(graph: Graph, rule_name: str) -> Vec:
-    """The closed-form rule ``rule_name`` of the graph's loss, printed in matrix notation."""
+    def __rpow__(self, other: Any) -> Vec:
+        return Vec.lift(other) ** self
+
+    def _compare(self, other: Any, text: str, tex: str) -> Vec:
+        o = Vec.lift(other)
+        return Vec(f"{self.text} {text} {o.text}", f"{self.tex} {tex} {o.tex}", prec=3)
+
+    def __lt__(self, other: Any) -> Vec:
+        return self._compare(other, "<", "<")
+
+    def __le__(self, other: Any) -> Vec:
+        return self._compare(other, "≤", "\\le")
+
+    def __gt__(self, other: Any) -> Vec:
+        return self._compare(other, ">", ">")
+
+    def __ge__(self, other: Any) -> Vec:
+        return self._compare(other, "≥", "\\ge")
+
+    @staticmethod
+    def __nnderiv_op__(name: str, *args: Any) -> Vec:
+        """``nnderiv.ops`` on placeholders: element-wise functions written by name."""
+        vs = [Vec.lift(v) for v in args]
+        matrix = any(v.matrix for v in vs)
+        if name == "abs":
+            return Vec(f"|{vs[0].text}|", f"\\left|{vs[0].tex}\\right|", matrix=matrix)
+        if name == "where":
+            c, x, z = vs
+            return Vec(
+                f"where({c.text}, {x.text}, {z.text})",
+                f"\\begin{{cases}} {x.tex} & {c.tex} \\\\ {z.tex} & \\text{{otherwise}}"
+                "\\end{cases}",
+                matrix=matrix,
+            )
+        if name == "xlogy":
+            x, z = vs
+            xt, xx = x._wrap(1)
+            return Vec(f"{xt} ⊙ log({z.text})", f"{xx} \\odot \\log\\left({z.tex}\\right)", prec=1)
+        tex = {
+            "log": "\\log",
+            "exp": "\\exp",
+            "tanh": "\\tanh",
+            "cosh": "\\cosh",
+            "sqrt": "\\sqrt",
+            "maximum": "\\max",
+            "minimum": "\\min",
+            "sigmoid": "\\sigma",
+        }.get(name, f"\\operatorname{{{name}}}")
+        text = {"maximum": "max", "minimum": "min", "sigmoid": "σ"}.get(name, name)
+        inner_t = ", ".join(v.text for v in vs)
+        inner_x = ", ".join(v.tex for v in vs)
+        if name == "sqrt":
+            return Vec(f"√({inner_t})", f"\\sqrt{{{inner_x}}}", matrix=matrix)
+        return Vec(f"{text}({inner_t})", f"{tex}\\left({inner_x}\\right)", matrix=matrix)
+
+
+#: printed names of common hyper-parameters
+_GREEK = {
+    "gamma": ("γ", "\\gamma"),
+    "delta": ("δ", "\\delta"),
+    "eps": ("ε", "\\varepsilon"),
+    "epsilon": ("ε", "\\varepsilon"),
+    "alpha": ("α", "\\alpha"),
+    "beta": ("β", "\\beta"),
+    "lam": ("λ", "\\lambda"),
+    "pos_weight": ("w", "w"),
+}
+
+
+def parameter_names(loss: Any) -> dict[str, tuple[str, str]]:
+    """Each hyper-parameter's printed name (text, LaTeX)."""
+    return {k: _GREEK.get(k, (k, f"\\mathrm{{{k}}}".replace("_", "\\_"))) for k in loss.params}
+
+
+def vectorised(graph: Graph, rule_name: str) -> Vec | None:
+    """The closed-form rule ``rule_name`` of the graph's loss, printed in matrix notation
+    (None: the loss has no such closed form)."""
+    from ..formulas.losses import call_rule
+
+    rule = getattr(graph.loss, rule_name)
+    if rule is None:
+        return None
     A, Y = Vec("A", "A"), Vec("Y", "Y")
     ysum = Vec("1 1ᵀY", "\\mathbf{1}\\mathbf{1}^{\\top} Y")
     m = Vec("m", "m", matrix=False)
-    out: Vec = getattr(graph.loss, rule_name)(A, Y, m, ysum)
+    params = {k: Vec(t, x, matrix=False) for k, (t, x) in parameter_names(graph.loss).items()}
+    out: Vec = call_rule(rule, A, Y, m, ysum, n=Vec("n", "n", matrix=False), params=params)
     return out
 
 
@@ -237,15 +390,15 @@ def _activation_text(d: Derivation, step: Step) -> list[str]:
             "",
             f"Through the {act.name}, {act.symbol}'(z) = {slope}:",
             f"  ∂J/∂z{s} = ∂J/∂a{s} · {_slope(d, False)} = {shown_text(step.value)}",
-            f"Vectorised: ∂J/∂Z = {_backward(d, False)} = {vectorised(g, 'grad_Z_rule').text}"
-            f"    equation ({loss.equations[2]})",
+            f"Vectorised: ∂J/∂Z = {_backward(d, False)} = "
+            f"{_vec(d, 'grad_Z_rule', False, step.value)}{_eq(d, 2, False)}",
         ]
     out = [
         "",
         f"Through the {act.name} (each column i; its sum Σ_p runs over the rows):",
         f"  ∂J/∂z_ji = {act.chain_text} = {shown_text(step.value)}",
         f"  general form: ∂J/∂Z = {_backward(d, False)} = "
-        f"{vectorised(g, 'grad_Z_general_rule').text}",
+        f"{_vec(d, 'grad_Z_general_rule', False, step.value)}",
     ]
     if d.general is not None:
         out.append(f"  general form, any labels y ≥ 0: {_proof_text(d.general)}")
@@ -261,13 +414,13 @@ def _activation_latex(d: Derivation, step: Step) -> list[str]:
             f"&\\frac{{\\partial J}}{{\\partial z_{{{idx}}}}} = \\frac{{\\partial J}}"
             f"{{\\partial a_{{{idx}}}}} {_slope(d, True)} = {shown_latex(step.value)}",
             f"&\\frac{{\\partial J}}{{\\partial Z}} = {_backward(d, True)} = "
-            f"{vectorised(g, 'grad_Z_rule').tex} \\qquad ({loss.equations[2]})",
+            f"{_vec(d, 'grad_Z_rule', True, step.value)}{_eq(d, 2, True)}",
         ]
     return [
         f"&\\frac{{\\partial J}}{{\\partial z_{{ji}}}} = {act.chain_latex} = "
         f"{shown_latex(step.value)}",
         f"&\\frac{{\\partial J}}{{\\partial Z}} = {_backward(d, True)} = "
-        f"{vectorised(g, 'grad_Z_general_rule').tex}",
+        f"{_vec(d, 'grad_Z_general_rule', True, step.value)}",
     ]
 
 
@@ -285,6 +438,23 @@ def _entry_name(d: Derivation, latex: bool) -> str:
     return f"\\frac{{\\partial J}}{{\\partial {var}_{{{idx}}}}}" if latex else f"∂J/∂{var}_{idx}"
 
 
+def _vec(d: Derivation, rule_name: str, latex: bool, value: sp.Expr) -> str:
+    """A closed form in matrix notation; for a loss without one, the derived entry itself."""
+    v = vectorised(d.graph, rule_name)
+    if v is not None:
+        return v.tex if latex else v.text
+    if latex:
+        return f"\\text{{entry by entry: }} {shown_latex(value)}"
+    return f"entry by entry, {shown_text(value)}"
+
+
+def _eq(d: Derivation, k: int, latex: bool) -> str:
+    number = d.graph.loss.equations[k]
+    if number is None:
+        return ""
+    return f" \\qquad ({number})" if latex else f"    equation ({number})"
+
+
 def _z_steps(d: Derivation) -> list[Step]:
     return [s for s in d.steps if s.rule]
 
@@ -298,9 +468,9 @@ def derivation_text(d: Derivation) -> str:
     out += ["", f"Reverse accumulation, from ∂J/∂{g.nodes[-1].name} = 1 down:"]
     out += ["  " + line for line in _step_lines(d, latex=False)]
     dA = [s for s in d.steps if not s.rule][-1].value
-    out += ["", f"Vectorised: ∂J/∂A = {vectorised(g, 'grad_A_rule').text}"]
+    out += ["", f"Vectorised: ∂J/∂A = {_vec(d, 'grad_A_rule', False, dA)}"]
     if d.wrt == "A":
-        out[-1] += f"    equation ({loss.equations[1]})"
+        out[-1] += _eq(d, 1, False)
     for step in _z_steps(d):
         if step.rule == "activation":
             out += _activation_text(d, step)
@@ -311,17 +481,11 @@ def derivation_text(d: Derivation) -> str:
             ]
             out.append(f"  ∂J/∂z_ji = {shown_text(step.value)}")
             out.append(
-                f"Vectorised: ∂J/∂Z = {vectorised(g, 'grad_Z_rule').text}"
-                f"    equation ({loss.equations[2]})"
+                f"Vectorised: ∂J/∂Z = {_vec(d, 'grad_Z_rule', False, step.value)}{_eq(d, 2, False)}"
             )
             if d.without_constraint is not None:
                 out.append(f"  without the constraint: {_proof_text(d.without_constraint)}")
-    rule = "grad_A" if d.wrt == "A" else "grad_Z"
-    out += [
-        "",
-        f"Proof against formulas.{loss.name}.{rule} (symbolic n, m): {_proof_text(d.proof)}",
-    ]
-    del dA
+    out += ["", f"Proof against {d.reference} (symbolic n, m): {_proof_text(d.proof)}"]
     return "\n".join(out) + "\n"
 
 
@@ -330,14 +494,15 @@ def _sub(g: Graph) -> str:
 
 
 def _latex_lines(d: Derivation) -> list[str]:
-    g, loss = d.graph, d.graph.loss
+    g = d.graph
     lines = ["&\\textbf{Computation graph } (\\text{" + g.per + "}):"]
     lines += ["&" + line for line in _graph_lines(g, latex=True)]
     lines.append("&\\textbf{Reverse accumulation:}")
     lines += ["&" + line for line in _step_lines(d, latex=True)]
+    dA = [s for s in d.steps if not s.rule][-1].value
     lines.append(
-        f"&\\frac{{\\partial J}}{{\\partial A}} = {vectorised(g, 'grad_A_rule').tex}"
-        + (f" \\qquad ({loss.equations[1]})" if d.wrt == "A" else "")
+        f"&\\frac{{\\partial J}}{{\\partial A}} = {_vec(d, 'grad_A_rule', True, dA)}"
+        + (_eq(d, 1, True) if d.wrt == "A" else "")
     )
     for step in _z_steps(d):
         if step.rule == "activation":
@@ -348,8 +513,8 @@ def _latex_lines(d: Derivation) -> list[str]:
                 f"\\frac{{\\partial J}}{{\\partial z_{{ji}}}} = {shown_latex(step.value)}"
             )
             lines.append(
-                f"&\\frac{{\\partial J}}{{\\partial Z}} = {vectorised(g, 'grad_Z_rule').tex}"
-                f" \\qquad ({loss.equations[2]})"
+                f"&\\frac{{\\partial J}}{{\\partial Z}} = "
+                f"{_vec(d, 'grad_Z_rule', True, step.value)}{_eq(d, 2, True)}"
             )
     return lines
 
