@@ -79,6 +79,8 @@ class Activation:
             is ``∂J/∂a_ji`` (an expression at ``j``), ``a`` the IndexedBase of outputs and ``p``
             a bound row index running to ``n − 1``.
         coupled_of_exp: its outputs as a sympy Matrix in ``E = exp(Z)``.
+        logs: ``(A, log A, log(1 − A))`` computed stably from ``Z`` (default: from the
+            forward map).
         slope_text, slope_latex: ``g'`` written in ``a`` for the printouts (an element-wise
             record's default is printed from ``slope``).
         backward_text, backward_latex: the vectorised backward (``∂J/∂A ⊙ A ⊙ (1 − A)``).
@@ -96,6 +98,7 @@ class Activation:
     coupled_backward: Callable[[Array, Array], Array] | None = None
     coupled_symbolic: Callable[..., Any] | None = None
     coupled_of_exp: Callable[[Any], Any] | None = None
+    logs: Callable[[Array], tuple[Array, Array, Array]] | None = None
     slope_text: str = ""
     slope_latex: str = ""
     backward_text: str = ""
@@ -129,6 +132,15 @@ class Activation:
             return np.asarray(self.coupled_backward(dAf, Af), dtype=Af.dtype)
         assert self.slope is not None
         return np.asarray(dAf * self.slope(Af), dtype=Af.dtype)
+
+    def stable_logs(self, Z: Array) -> tuple[Array, Array, Array]:
+        """``(A, log A, log(1 − A))`` from logits: the record's stable forms, else from
+        ``A`` (then ``log 0`` at a saturated output is ``−inf``)."""
+        if self.logs is not None:
+            return self.logs(Z)
+        A = self.forward(Z) if Z.ndim == 2 else np.asarray(self.rule(Z) if self.rule else Z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return A, np.log(A), np.log1p(-A)
 
     def __call__(self, Z: npt.ArrayLike) -> Array:
         """``A = g(Z)``: a loss's ``loss.activation(Z)``."""
@@ -217,6 +229,37 @@ def _stable_softmax(Z: Array) -> Array:
     return out
 
 
+def _sigmoid_logs(Z: Array) -> tuple[Array, Array, Array]:
+    """σ(z), log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)."""
+    return _stable_sigmoid(Z), -np.logaddexp(0, -Z), -np.logaddexp(0, Z)
+
+
+def _softmax_logs(Z: Array) -> tuple[Array, Array, Array]:
+    """softmax(z), log softmax(z) = z − logsumexp(z), log(1 − softmax(z)) (the other
+    entries' log-sum minus the column's)."""
+    mx = Z.max(axis=0, keepdims=True)
+    shifted = Z - mx
+    e = np.exp(shifted)
+    total = e.sum(axis=0, keepdims=True)
+    lse = np.log(total)
+    log_a = shifted - lse
+    # Σ_{p≠j} e_p: total − e_j, except at each column's largest entry (e = 1), where that
+    # difference would cancel: there the others are summed directly
+    others = total - e
+    top = np.argmax(Z, axis=0)
+    cols = np.arange(Z.shape[1])
+    rest = e.copy()
+    rest[top, cols] = 0
+    others[top, cols] = rest.sum(axis=0)
+    with np.errstate(divide="ignore"):
+        return np.exp(log_a), log_a, np.log(others) - lse
+
+
+def _exp_logs(Z: Array) -> tuple[Array, Array, Array]:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(Z), Z.astype(float), np.log(-np.expm1(Z))
+
+
 def _softmax_vjp(dA: Array, A: Array) -> Array:
     out: Array = A * (dA - (dA * A).sum(axis=0, keepdims=True))
     return out
@@ -251,6 +294,7 @@ def define_activation(
     symbol: str | None = None,
     min_rows: int = 1,
     stable: Callable[[Array], Array] | None = None,
+    logs: Callable[[Array], tuple[Array, Array, Array]] | None = None,
     slope_text: str = "",
     slope_latex: str = "",
     backward_text: str = "",
@@ -288,6 +332,7 @@ def define_activation(
         rule=rule,
         slope=slope,
         stable=stable,
+        logs=logs,
         slope_text=slope_text,
         slope_latex=slope_latex,
         backward_text=backward_text,
@@ -319,6 +364,7 @@ define_activation(
     title="logistic sigmoid",
     symbol="σ",
     stable=_stable_sigmoid,
+    logs=_sigmoid_logs,
     slope_text="a (1 − a)",
     slope_latex="a (1 - a)",
     backward_text="∂J/∂A ⊙ A ⊙ (1 − A)",
@@ -334,6 +380,7 @@ ACTIVATIONS["softmax"] = Activation(
     coupled_backward=_softmax_vjp,
     coupled_symbolic=_softmax_symbolic,
     coupled_of_exp=_softmax_of_exp,
+    logs=_softmax_logs,
     backward_text="A ⊙ (∂J/∂A − 1 1ᵀ(∂J/∂A ⊙ A))",
     backward_latex=(
         "A \\odot \\left(\\frac{\\partial J}{\\partial A} - \\mathbf{1}\\mathbf{1}^{\\top}"
@@ -375,6 +422,7 @@ define_activation(
     lambda a: a,
     domain="positive",
     title="exponential (a rate)",
+    logs=_exp_logs,
     symbol="exp",
     slope_text="a",
     slope_latex="a",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .concrete import ConcreteProof, prove_concrete
 from .derive import Derivation, Proof, Step, derive
 from .graphs import GRAPHS, Graph, Node, graph_for
+from .prove import prove
 from .steps import StepLine, StepReport, parse_claim, verify_steps
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "derive",
     "graph_for",
     "parse_claim",
+    "prove",
     "prove_concrete",
     "verify_steps",
 ]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import sympy as sp
 
 from ..errors import InvalidArgument
-from ..formulas import Loss
+from ..formulas import Loss, get_loss
 from ..formulas.losses import call_rule
 from .budget import run_bounded
 from .display import Shown, Term
@@ -38,6 +38,7 @@ class Proof:
     residual: sp.Expr
     detail: str = ""
     timed_out: bool = False  # unknown because the time budget was spent
+    condition: str = ""  # proved only under this condition (e.g. label columns summing to 1)
 
     @property
     def proved(self) -> bool:
@@ -78,6 +79,7 @@ class Derivation:
     seconds: float = 0.0
     general_result: sp.Expr | None = None  # multiclass wrt Z: the derived form for any labels
     reference: str = ""  # what the result was proved against, in words
+    values: dict[str, float] | None = None  # the hyper-parameters' values for to_numpy
 
     @property
     def proved(self) -> bool:
@@ -99,10 +101,17 @@ class Derivation:
 
         return derivation_markdown(self)
 
-    def to_numpy(self) -> Any:
-        """The derived element result as a numpy function ``f(A, Y)`` (via ``lambdify``), with
-        the loss's hyper-parameters at their bound values (or defaults)."""
-        return lambdify_entry(self.result, self.graph)
+    def to_numpy(self, *, logits: bool = False) -> Any:
+        """The derived element result as a vectorised numpy function ``f(A, Y)`` (via
+        ``lambdify``), with the loss's hyper-parameters at their bound values (or defaults).
+
+        ``logits=True`` (``∂J/∂Z`` only) gives ``f(Z, Y)`` instead, with the activation's
+        outputs and their logs computed stably from ``Z``: finite at ``|z| = 800`` wherever
+        the loss is (an ``exp`` activation overflows beyond ``z ≈ 709``, where the loss itself
+        is infinite)."""
+        if logits and self.wrt != "Z":
+            raise InvalidArgument("Expected logits=True only for a derivation of ∂J/∂Z")
+        return lambdify_entry(self.result, self.graph, self.values, logits=logits)
 
     def _repr_latex_(self) -> str:
         return "$$" + self.to_latex() + "$$"
@@ -114,34 +123,74 @@ class Derivation:
         return self.to_text()
 
 
-def lambdify_entry(expr: sp.Expr, graph: Graph) -> Any:
+def lambdify_entry(
+    expr: sp.Expr,
+    graph: Graph,
+    values: dict[str, float] | None = None,
+    *,
+    logits: bool = False,
+) -> Any:
     """Turn an element expression in ``a``, ``y``, ``m`` and column sums ``Σ_p y_pi`` into a
-    vectorised numpy function ``f(A, Y)`` of ``n × m`` arrays."""
+    vectorised numpy function ``f(A, Y)`` of ``n × m`` arrays — or, with ``logits=True``,
+    ``f(Z, Y)``: then ``a``, ``log a``, ``log(1 − a)`` and the powers ``a^γ``, ``(1 − a)^γ``
+    are computed from ``Z`` in the activation's stable forms (``log σ(z) = −softplus(−z)``),
+    so that a saturated output (``|z| = 800``) gives no ``0 · log 0``."""
     import numpy as np
 
-    A_, Y_, S_, m_, n_ = sp.symbols("A Y S m_ n_")
+    A_, Y_, S_, m_, n_, LA, L1A = sp.symbols("A Y S m_ n_ LA L1A")
+    entry = graph.entry(a)
     flat = split_sums(expr).xreplace({graph.column_sum(y): S_, m: m_, n: n_})
-    flat = flat.xreplace({graph.entry(a): A_, graph.entry(y): Y_})
+    if logits:
+        flat = _logs_as_symbols(flat, entry, LA, L1A)
+    flat = flat.xreplace({entry: A_, graph.entry(y): Y_})
     if flat.atoms(sp.Indexed) or flat.atoms(sp.Sum):
         raise InvalidArgument(f"Cannot vectorise {flat}: it has entries at other indices")
     symbols = parameters(graph.loss)
-    values = graph.loss.parameter_values()
-    fn = sp.lambdify((A_, Y_, S_, m_, n_, *symbols.values()), flat, "numpy")
+    bound = values if values is not None else graph.loss.parameter_values()
+    fn = sp.lambdify((A_, Y_, S_, m_, n_, LA, L1A, *symbols.values()), flat, "numpy")
+    act = graph.loss.activation
 
-    def vectorised(A: Any, Y: Any) -> Any:
-        A, Y = np.asarray(A, dtype=float), np.asarray(Y, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
+    def vectorised(X: Any, Y: Any) -> Any:
+        X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            if logits:
+                A, log_a, log_1ma = act.stable_logs(X)
+            else:
+                A, log_a, log_1ma = X, np.log(X), np.log1p(-X)
             out = fn(
                 A,
                 Y,
                 Y.sum(axis=0, keepdims=True),
                 A.shape[1],
                 A.shape[0],
-                *(values[k] for k in symbols),
+                log_a,
+                log_1ma,
+                *(bound[k] for k in symbols),
             )
         return np.broadcast_to(out, A.shape)
 
     return vectorised
+
+
+def _logs_as_symbols(expr: sp.Expr, entry: sp.Expr, LA: sp.Symbol, L1A: sp.Symbol) -> sp.Expr:
+    """``log a`` → ``LA``, ``log(1 − a)`` → ``L1A``, ``a^γ`` → ``exp(γ LA)``, ``(1 − a)^γ`` →
+    ``exp(γ L1A)`` (non-integer or negative powers only)."""
+    mapping: dict[sp.Basic, sp.Basic] = {}
+    for f in expr.atoms(sp.log):
+        arg = sp.expand(f.args[0])
+        if arg == entry:
+            mapping[f] = LA
+        elif sp.expand(arg - (1 - entry)) == 0:
+            mapping[f] = L1A
+    for q in expr.atoms(sp.Pow):
+        if q.exp.is_Integer and q.exp > 0:
+            continue
+        base = sp.expand(q.base)
+        if base == entry:
+            mapping[q] = sp.exp(q.exp * LA)
+        elif sp.expand(base - (1 - entry)) == 0:
+            mapping[q] = sp.exp(q.exp * L1A)
+    return expr.xreplace(mapping) if mapping else expr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,5 +548,6 @@ def derive(task: str | Loss, wrt: str = "A") -> Derivation:
             general_result=dZ,
         )
     deriv.reference = reference
+    deriv.values = get_loss(task).parameter_values()
     deriv.seconds = time.perf_counter() - start
     return deriv

@@ -18,10 +18,11 @@ from typing import Any, Literal
 import sympy as sp
 
 from ..errors import InvalidArgument
-from .derive import Proof, adjoints, decide_zero
+from ..formulas import Loss
+from .derive import Proof, adjoints, decide_zero, ranges_for, through_activation
 from .display import shown_text
 from .evaluate import OutOfTime, evaluate_at_points
-from .graphs import Graph, a, graph_for, i, j, m, n, y
+from .graphs import Graph, a, graph_for, i, j, m, n, parameters, y
 from .printing import expr_text
 
 __all__ = ["DEFAULT_TIMEOUT", "StepLine", "StepReport", "parse_claim", "verify_steps"]
@@ -40,7 +41,20 @@ _BINOPS: dict[type[ast.operator], Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
     ast.Mult: lambda x, z: x * z,
     ast.Div: lambda x, z: x / z,
 }
-_FUNCS = {"log": sp.log, "exp": sp.exp}
+_FUNCS: dict[str, tuple[int, Callable[..., sp.Expr]]] = {
+    "log": (1, sp.log),
+    "exp": (1, sp.exp),
+    "log1p": (1, lambda x: sp.log(1 + x)),
+    "sqrt": (1, sp.sqrt),
+    "tanh": (1, sp.tanh),
+    "cosh": (1, sp.cosh),
+    "sigmoid": (1, lambda x: 1 / (1 + sp.exp(-x))),
+    "softplus": (1, lambda x: sp.log(1 + sp.exp(x))),
+    "abs": (1, sp.Abs),
+    "sign": (1, sp.sign),
+    "max": (2, sp.Max),
+    "min": (2, sp.Min),
+}
 
 
 def parse_claim(text: str, graph: Graph, node: str = "claim") -> sp.Expr:
@@ -136,15 +150,17 @@ class _Builder:
     def __init__(self, graph: Graph, node: str) -> None:
         self.graph, self.node = graph, node
         self.index_names = {str(s): s for s in graph.indices}
+        self.params = parameters(graph.loss)
         self.slips: list[str] = []
 
     def refuse(self, what: str) -> InvalidArgument:
         allowed = "numbers, m, n, " + ", ".join(
-            f"{b}[{','.join(self.index_names)}]" for b in ("a", "y")
+            [*(f"{b}[{','.join(self.index_names)}]" for b in ("a", "y")), *self.params]
         )
         return InvalidArgument(
             f"Refused in the claim for {self.node}: {what}. Allowed: {allowed}, "
-            "+ - * / ^ **, parentheses, log(...) and exp(...)"
+            "+ - * / ^ **, parentheses, and the functions "
+            + ", ".join(f"{k}({'x, y' if n == 2 else 'x'})" for k, (n, _) in _FUNCS.items())
         )
 
     def build(self, node: ast.AST) -> sp.Expr:
@@ -167,12 +183,20 @@ class _Builder:
                 return m
             if node.id == "n":
                 return n
+            if node.id in self.params:
+                return self.params[node.id]
             raise self.refuse(f"the name {node.id!r}")
         if isinstance(node, ast.BinOp):  # a power
             left, right = self.build(node.left), self.build(node.right)
-            if not (right.is_Rational and abs(right) <= MAX_EXPONENT):
+            symbolic = (
+                not right.is_number
+                and right.free_symbols <= set(self.params.values())
+                and sp.count_ops(right) <= 8
+            )
+            if not symbolic and not (right.is_Rational and abs(right) <= MAX_EXPONENT):
                 raise self.refuse(
-                    f"the exponent {expr_text(right)} (a rational number within ±{MAX_EXPONENT})"
+                    f"the exponent {expr_text(right)} (a rational number within ±{MAX_EXPONENT}"
+                    " or an expression in the hyper-parameters)"
                 )
             if left.is_Rational:  # bound the size of exact numbers: no (10^64)^64^… bombs
                 digits = len(str(abs(left.p))) + len(str(left.q))
@@ -188,13 +212,16 @@ class _Builder:
             return self.subscript(node)
         if isinstance(node, ast.Call):
             func = node.func.id if isinstance(node.func, ast.Name) else None
-            if func not in _FUNCS or node.keywords or len(node.args) != 1:
+            if func not in _FUNCS or node.keywords or len(node.args) != _FUNCS[func][0]:
                 shown = ast.unparse(node.func)
-                raise self.refuse(f"the call {shown}(...) (only log(x) and exp(x))")
-            argument = self.build(node.args[0])
+                raise self.refuse(f"the call {shown}(...) with {len(node.args)} arguments")
+            arguments = [self.build(arg) for arg in node.args]
+            argument = arguments[0]
             if func == "log" and argument.is_number and argument.is_Rational and argument <= 0:
                 raise self.refuse(f"the log of {expr_text(argument)} (not positive)")
-            called: sp.Expr = _FUNCS[func](argument)
+            if func == "sqrt" and argument.is_number and argument.is_Rational and argument < 0:
+                raise self.refuse(f"the square root of {expr_text(argument)} (negative)")
+            called: sp.Expr = _FUNCS[func][1](*arguments)
             return called
         raise self.refuse(f"the expression {ast.unparse(node)!r}")
 
@@ -282,8 +309,12 @@ class StepReport:
         return "\n".join(rows)
 
 
+#: the claim key of the line through the activation, ∂J/∂z
+Z_LINE = "z"
+
+
 def verify_steps(
-    task: str, claims: Mapping[str, str], *, timeout: float | None = DEFAULT_TIMEOUT
+    task: str | Loss, claims: Mapping[str, str], *, timeout: float | None = DEFAULT_TIMEOUT
 ) -> StepReport:
     """Check a claimed ``∂J/∂u_k`` for each node against the derivation and the chain rule.
 
@@ -293,6 +324,12 @@ def verify_steps(
     the lines above); ``undecided`` (neither proved nor disproved, with the reason). "The lines
     above" are the claimed ones where claimed; a line not written takes the value the chain rule
     gives from the lines above it, so an error is carried through unwritten lines.
+
+    ``task`` is a loss's name or any :class:`~nnderiv.formulas.Loss`; claims may use its
+    hyper-parameters by name (``gamma``). The key ``"z"`` claims the line through the
+    activation, ``∂J/∂z`` at one entry, checked against the chain rule from ``∂J/∂u0``; for a
+    softmax loss whose shortcut needs label columns summing to 1, a claim right only under that
+    condition is ``correct`` with the condition stated.
 
     Inequality is decided by exact evaluation at random points, equality by sympy's zero test;
     each claimed line is answered within ``timeout`` seconds (``None``: no limit), after which
@@ -325,8 +362,10 @@ def verify_steps(
             f"Expected timeout to be a positive number of seconds or None but got {timeout!r}"
         )
     for name in claims:
-        graph.node(str(name))  # unknown node: InvalidArgument listing the known ones
+        if str(name) != Z_LINE:
+            graph.node(str(name))  # unknown node: InvalidArgument listing the known ones
     parsed = {str(k): _parse(v, graph, str(k)) for k, v in claims.items()}
+    ranges = ranges_for(graph.loss)
     steps = {s.node: s for s in adjoints(graph)}
     used: dict[str, sp.Expr] = {}  # the claimed value where given, else the chain rule's
     proved_right: set[str] = set()  # lines whose used value is proved equal to the true one
@@ -347,17 +386,19 @@ def verify_steps(
                 proved_right.add(node.name)
                 lines.append(StepLine(node.name, None, "unclaimed", true, true, ""))
             else:
-                lines.append(_unclaimed(node.name, true, truth, expected, deadline))
+                lines.append(_unclaimed(node.name, true, truth, expected, deadline, ranges))
             continue
         claim, slips = parsed[node.name]
         used[node.name] = claim
-        right = decide_zero(claim - true, timeout=_left(deadline), defined=true)
+        right = decide_zero(claim - true, timeout=_left(deadline), defined=true, ranges=ranges)
         if right.proved:
             proved_right.add(node.name)
         follows = (
             right
             if clean
-            else decide_zero(claim - expected, timeout=_left(deadline), defined=expected)
+            else decide_zero(
+                claim - expected, timeout=_left(deadline), defined=expected, ranges=ranges
+            )
         )
         line = _verdict(
             node.name, str(claims[node.name]), true, truth, expected, right, follows, step.terms
@@ -365,7 +406,62 @@ def verify_steps(
         if slips:
             line = _with_slips(line, slips)
         lines.append(line)
-    return StepReport(task, lines)
+    if Z_LINE in parsed:
+        first = graph.nodes[0].name
+        lines.append(
+            _z_line(
+                graph,
+                parsed[Z_LINE],
+                str(claims[Z_LINE]),
+                steps[first].value,
+                used[first],
+                first in proved_right,
+                timeout,
+                ranges,
+            )
+        )
+    return StepReport(graph.loss.name, lines)
+
+
+def _z_line(
+    graph: Graph,
+    parsed: tuple[sp.Expr, list[str]],
+    text: str,
+    true_dA: sp.Expr,
+    used_dA: sp.Expr,
+    clean: bool,
+    timeout: float | None,
+    ranges: Any,
+) -> StepLine:
+    """The line through the activation: ``∂J/∂z = g'(∂J/∂a)`` from the record's backward."""
+    claim, slips = parsed
+    deadline = None if timeout is None else time.monotonic() + timeout
+    true = through_activation(graph, true_dA)
+    expected = true if clean else through_activation(graph, used_dA)
+    right = decide_zero(claim - true, timeout=_left(deadline), defined=true, ranges=ranges)
+    loss = graph.loss
+    if right.status == "disproved" and loss.requires_simplex:
+        simplex = {graph.column_sum(y): sp.Integer(1)}
+        on = decide_zero((claim - true).xreplace(simplex), timeout=_left(deadline), ranges=ranges)
+        if on.proved:
+            return StepLine(
+                Z_LINE,
+                text,
+                "correct",
+                true,
+                expected,
+                "correct when every label column sums to 1 (Σ_p y_pi = 1); for any labels "
+                f"∂J/∂z = {shown_text(true)}",
+            )
+    follows = (
+        right
+        if clean
+        else decide_zero(claim - expected, timeout=_left(deadline), defined=expected, ranges=ranges)
+    )
+    line = _verdict(
+        Z_LINE, text, true, true, expected, right, follows, ((graph.nodes[0].name, sp.Integer(1)),)
+    )
+    return _with_slips(line, slips) if slips else line
 
 
 def _left(deadline: float | None) -> float | None:
@@ -374,12 +470,17 @@ def _left(deadline: float | None) -> float | None:
 
 
 def _unclaimed(
-    name: str, true: sp.Expr, truth: Any, expected: sp.Expr, deadline: float | None
+    name: str,
+    true: sp.Expr,
+    truth: Any,
+    expected: sp.Expr,
+    deadline: float | None,
+    ranges: Any = None,
 ) -> StepLine:
     """An unwritten line below a wrong one carries the chain rule's value; say so when a point
     shows that value wrong (evaluation only: an unwritten line spends no symbolic budget)."""
     try:
-        ev = evaluate_at_points(expected - true, deadline=deadline, defined=true)
+        ev = evaluate_at_points(expected - true, deadline=deadline, defined=true, ranges=ranges)
     except OutOfTime:
         return StepLine(name, None, "unclaimed", true, expected, "")
     note = (
