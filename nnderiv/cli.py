@@ -96,16 +96,17 @@ def _timed(call: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
-def selfcheck_rows(seed: int = 0) -> list[dict[str, Any]]:
-    """Every registered loss, wrt A and Z: symbolic proof, concrete proof, finite differences."""
+def selfcheck_rows(seed: int = 0, losses: list[Loss] | None = None) -> list[dict[str, Any]]:
+    """Every registered loss (or ``losses``), wrt A and Z: symbolic proof, concrete proof,
+    finite differences."""
     from .symbolic import derive, prove_concrete
 
     rows = []
-    for loss in LOSSES.values():
+    for loss in losses if losses is not None else list(LOSSES.values()):
         for wrt in "AZ":
-            d, t_sym = _timed(lambda: derive(loss.name, wrt))  # noqa: B023
+            d, t_sym = _timed(lambda: derive(loss, wrt))  # noqa: B023
             shape = (1, 6) if loss.single_row else (3, 2)
-            c, t_con = _timed(lambda: prove_concrete(loss.name, wrt, shape))  # noqa: B023
+            c, t_con = _timed(lambda: prove_concrete(loss, wrt, shape))  # noqa: B023
             fd = finite_difference_row(loss, wrt, seed)
             rows.append(
                 {
@@ -122,12 +123,22 @@ def selfcheck_rows(seed: int = 0) -> list[dict[str, Any]]:
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
-    rows, seconds = _timed(lambda: selfcheck_rows(args.seed))
-    print("nnderiv selfcheck: every registered loss, three witnesses\n")
+    losses = module_losses(args.module) if args.module else None
+    rows, seconds = _timed(lambda: selfcheck_rows(args.seed, losses))
+    where = f"every loss defined in {args.module}" if args.module else "every registered loss"
+    print(f"nnderiv selfcheck: {where}, three witnesses\n")
     print_table(rows)
     failed = [r for r in rows if not r["ok"]]
     print(f"\n{len(rows) - len(failed)} of {len(rows)} checks passed in {seconds:.1f} s")
     return 1 if failed else 0
+
+
+def cmd_losses(args: argparse.Namespace) -> int:
+    from .symbolic.listing import markdown_table, text_listing
+
+    losses = module_losses(args.module) if args.module else list(LOSSES.values())
+    print(markdown_table(losses) if args.format == "markdown" else text_listing(losses), end="")
+    return 0
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -144,8 +155,13 @@ def _emit(text: str, output: str | None) -> None:
 def cmd_derive(args: argparse.Namespace) -> int:
     from .symbolic import derive
 
-    d = derive(args.task, args.wrt)
-    text = {"text": d.to_text, "latex": d.to_latex, "markdown": d.to_markdown}[args.format]()
+    d = derive(resolve_loss(args.task), args.wrt)
+    text = {
+        "text": d.to_text,
+        "latex": d.to_latex,
+        "markdown": d.to_markdown,
+        "html": d.to_html,
+    }[args.format]()
     _emit(text, args.output)
     if d.proved:
         return 0
@@ -190,7 +206,7 @@ def cmd_verify_steps(args: argparse.Namespace) -> int:
     from .symbolic.steps import DEFAULT_TIMEOUT
 
     timeout = DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
-    report = verify_steps(args.task, read_claims(args.claims), timeout=timeout)
+    report = verify_steps(resolve_loss(args.task), read_claims(args.claims), timeout=timeout)
     print(report)
     if report.ok:
         return 0
@@ -199,15 +215,12 @@ def cmd_verify_steps(args: argparse.Namespace) -> int:
     return 3
 
 
-def load_callable(spec: str) -> Any:
-    """``MODULE:NAME`` where MODULE is a dotted module name or a path to a ``.py`` file."""
+def load_module(module_name: str, spec: str) -> Any:
+    """A dotted module name or a path to a ``.py`` file, imported (``spec`` for messages)."""
     import importlib
     import importlib.util
     import os
 
-    module_name, sep, attr = spec.rpartition(":")
-    if not sep or not module_name or not attr:
-        raise InvalidArgument(f"Expected MODULE:NAME (e.g. mylosses.py:focal) but got {spec!r}")
     try:
         if module_name.endswith(".py") or os.sep in module_name:
             path = os.path.abspath(module_name)
@@ -229,12 +242,49 @@ def load_callable(spec: str) -> Any:
         raise InvalidArgument(
             f"Could not import {module_name!r} for {spec!r}: {type(exc).__name__}: {exc}"
         ) from None
+    return module
+
+
+def load_callable(spec: str) -> Any:
+    """``MODULE:NAME`` where MODULE is a dotted module name or a path to a ``.py`` file."""
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise InvalidArgument(f"Expected MODULE:NAME (e.g. mylosses.py:focal) but got {spec!r}")
+    module = load_module(module_name, spec)
     if not hasattr(module, attr):
         names = ", ".join(
             n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))
         )
         raise InvalidArgument(f"{module_name!r} has no {attr!r}; callables there: {names}")
     return getattr(module, attr)
+
+
+def resolve_loss(spec: str) -> Loss:
+    """A registered loss's name, or ``MODULE:NAME`` naming a :class:`Loss` made with
+    ``formulas.define_loss`` in a module or a ``.py`` file."""
+    from .formulas import get_loss
+
+    if ":" not in spec:
+        return get_loss(spec)
+    found = load_callable(spec)
+    if not isinstance(found, Loss):
+        raise InvalidArgument(
+            f"Expected {spec!r} to name a loss made with nnderiv.formulas.define_loss but got "
+            f"{type(found).__name__}"
+        )
+    return found
+
+
+def module_losses(path: str) -> list[Loss]:
+    """Every :class:`Loss` defined at the top level of a module (or ``.py`` file)."""
+    module = load_module(path, path)
+    found = [v for k, v in vars(module).items() if isinstance(v, Loss) and not k.startswith("_")]
+    unique = list({id(v): v for v in found}.values())
+    if not unique:
+        raise InvalidArgument(
+            f"Expected {path!r} to define losses with nnderiv.formulas.define_loss but found none"
+        )
+    return unique
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -343,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("selfcheck", help="prove and check every registered loss three ways")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the finite-difference inputs")
+    p.add_argument(
+        "--module",
+        metavar="MODULE",
+        help="check the losses defined in MODULE (a .py path or a dotted module) instead",
+    )
     p.set_defaults(func=cmd_selfcheck)
 
     p = sub.add_parser("check", help="check your own loss and gradient on drawn inputs")
@@ -372,14 +427,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("derive", help="print the derivation of dJ/dA or dJ/dZ")
-    p.add_argument("task", help=f"one of {tasks}")
+    p.add_argument("task", metavar="LOSS", help=f"one of {tasks}, or MODULE:NAME of your own")
     p.add_argument("--wrt", choices=["A", "Z"], default="A")
-    p.add_argument("--format", choices=["text", "latex", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "latex", "markdown", "html"], default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=cmd_derive)
 
+    p = sub.add_parser("losses", help="list the losses: activation, parameters, closed forms")
+    p.add_argument("--module", metavar="MODULE", help="list the losses defined in MODULE instead")
+    p.add_argument(
+        "--format", choices=["text", "markdown"], default="text", help="markdown: the README table"
+    )
+    p.set_defaults(func=cmd_losses)
+
     p = sub.add_parser("verify-steps", help="check a hand derivation line by line")
-    p.add_argument("task", help=f"one of {tasks}")
+    p.add_argument("task", metavar="LOSS", help=f"one of {tasks}, or MODULE:NAME of your own")
     p.add_argument("claims", metavar="CLAIMS_FILE", help='JSON or TOML: {"u4": "-1/m", ...}')
     p.add_argument(
         "--timeout",

@@ -17,6 +17,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import InvalidArgument
+from ..formulas import Loss
 from ..formulas.losses import call_rule
 from .derive import Proof, decide_zero, ranges_for
 from .graphs import Graph, graph_for, i, j, m, n, parameters
@@ -154,7 +155,7 @@ def _concrete_ranges(loss: Any, rows: int, cols: int) -> dict[str, Any]:
 
 
 def prove_concrete(
-    task: str, wrt: str = "A", shape: tuple[int, int] = (3, 2), *, simplex: bool = True
+    task: str | Loss, wrt: str = "A", shape: tuple[int, int] = (3, 2), *, simplex: bool = True
 ) -> ConcreteProof:
     """Prove every entry of ``∂J/∂A`` or ``∂J/∂Z`` at ``shape`` (binary uses ``n = 1``).
 
@@ -194,4 +195,4 @@ def prove_concrete(
         derived = sp.diff(J, A[r, c]) if wrt == "A" else sp.diff(J, E[r, c]) * E[r, c]
         residual = (derived - closed[r, c]).xreplace(on_simplex)
         entries[(r, c)] = decide_zero(residual, ranges=ranges)
-    return ConcreteProof(task, wrt, (rows, cols), entries, time.perf_counter() - start)
+    return ConcreteProof(graph.loss.name, wrt, (rows, cols), entries, time.perf_counter() - start)

@@ -96,6 +96,12 @@ class Derivation:
 
         return derivation_latex(self)
 
+    def to_html(self) -> str:
+        """One self-contained HTML page with MathML (no scripts): a page to hand out."""
+        from .page import derivation_html
+
+        return derivation_html(self)
+
     def to_markdown(self) -> str:
         from .printing import derivation_markdown
 

@@ -17,6 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from .display import shown_latex, shown_text
 from .graphs import Graph, Node, symbols
+from .vec import GREEK, Vec, parameter_names
 
 if TYPE_CHECKING:
     from .derive import Derivation, Proof, Step
@@ -29,16 +30,7 @@ __all__ = ["Vec", "derivation_latex", "derivation_markdown", "derivation_text", 
 # ---------------------------------------------------------------------------------------------
 
 
-_TEXT_NAMES = {
-    "gamma": "γ",
-    "delta": "δ",
-    "eps": "ε",
-    "epsilon": "ε",
-    "alpha": "α",
-    "beta": "β",
-    "lam": "λ",
-    "pos_weight": "w",
-}
+_TEXT_NAMES = {k: t for k, (t, _) in GREEK.items()}
 _RELATIONS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
@@ -87,16 +79,7 @@ class _Text(StrPrinter):  # type: ignore[misc]
         )
 
 
-_LATEX_NAMES = {
-    "gamma": "\\gamma",
-    "delta": "\\delta",
-    "eps": "\\varepsilon",
-    "epsilon": "\\varepsilon",
-    "alpha": "\\alpha",
-    "beta": "\\beta",
-    "lam": "\\lambda",
-    "pos_weight": "w",
-}
+_LATEX_NAMES = {k: x for k, (_, x) in GREEK.items()}
 
 
 class _Latex(LatexPrinter):  # type: ignore[misc]
@@ -191,153 +174,6 @@ def _step_lines(d: Derivation, latex: bool) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # matrix (vectorised) form
 # ---------------------------------------------------------------------------------------------
-
-
-class Vec:
-    """A placeholder matrix or scalar that records arithmetic as ⊙ / ⊘ notation."""
-
-    def __init__(self, text: str, tex: str, *, matrix: bool = True, prec: int = 0) -> None:
-        self.text, self.tex, self.matrix, self.prec = text, tex, matrix, prec
-        self.negated: Vec | None = None
-
-    @staticmethod
-    def lift(v: Any) -> Vec:
-        if isinstance(v, Vec):
-            return v
-        return Vec(str(v), sp.latex(v), matrix=False, prec=0)
-
-    def _wrap(self, limit: int) -> tuple[str, str]:
-        if self.prec >= limit:
-            return f"({self.text})", f"\\left({self.tex}\\right)"
-        return self.text, self.tex
-
-    def __add__(self, other: Any) -> Vec:
-        o = Vec.lift(other)
-        matrix = self.matrix or o.matrix
-        return Vec(f"{self.text} + {o.text}", f"{self.tex} + {o.tex}", matrix=matrix, prec=2)
-
-    def __radd__(self, other: Any) -> Vec:
-        return Vec.lift(other) + self
-
-    def __sub__(self, other: Any) -> Vec:
-        o = Vec.lift(other)
-        ot, ox = o._wrap(2)
-        matrix = self.matrix or o.matrix
-        return Vec(f"{self.text} − {ot}", f"{self.tex} - {ox}", matrix=matrix, prec=2)
-
-    def __rsub__(self, other: Any) -> Vec:
-        return Vec.lift(other) - self
-
-    def __neg__(self) -> Vec:
-        t, x = self._wrap(2)
-        out = Vec(f"−{t}", f"-{x}", matrix=self.matrix, prec=1)
-        out.negated = self
-        return out
-
-    def __mul__(self, other: Any) -> Vec:
-        o = Vec.lift(other)
-        (lt, lx), (rt, rx) = self._wrap(2), o._wrap(2)
-        if self.matrix and o.matrix:
-            return Vec(f"{lt} ⊙ {rt}", f"{lx} \\odot {rx}", prec=1)
-        if self.matrix and not o.matrix:  # a scalar factor is written first: 2 Y, γ A
-            return Vec(f"{rt} {lt}", f"{rx} {lx}", matrix=True, prec=1)
-        return Vec(f"{lt} {rt}", f"{lx} {rx}", matrix=self.matrix or o.matrix, prec=1)
-
-    def __rmul__(self, other: Any) -> Vec:
-        return Vec.lift(other) * self
-
-    def __truediv__(self, other: Any) -> Vec:
-        o = Vec.lift(other)
-        if o.matrix:
-            (lt, lx), (rt, rx) = self._wrap(2), o._wrap(1)
-            return Vec(f"{lt} ⊘ {rt}", f"{lx} \\oslash {rx}", prec=1)
-        inner, sign = (self.negated, "−") if self.negated is not None else (self, "")
-        t, x = inner._wrap(2)
-        return Vec(
-            f"{sign}(1/{o.text}) {t}",
-            f"{'-' if sign else ''}\\frac{{1}}{{{o.tex}}} {x}",
-            matrix=self.matrix,
-            prec=1,
-        )
-
-    def __pow__(self, other: Any) -> Vec:
-        o = Vec.lift(other)
-        bt, bx = self._wrap(1)
-        ot, ox = o._wrap(1)
-        return Vec(f"{bt}^{ot}", f"{{{bx}}}^{{{ox}}}", matrix=self.matrix, prec=0)
-
-    def __rpow__(self, other: Any) -> Vec:
-        return Vec.lift(other) ** self
-
-    def _compare(self, other: Any, text: str, tex: str) -> Vec:
-        o = Vec.lift(other)
-        return Vec(f"{self.text} {text} {o.text}", f"{self.tex} {tex} {o.tex}", prec=3)
-
-    def __lt__(self, other: Any) -> Vec:
-        return self._compare(other, "<", "<")
-
-    def __le__(self, other: Any) -> Vec:
-        return self._compare(other, "≤", "\\le")
-
-    def __gt__(self, other: Any) -> Vec:
-        return self._compare(other, ">", ">")
-
-    def __ge__(self, other: Any) -> Vec:
-        return self._compare(other, "≥", "\\ge")
-
-    @staticmethod
-    def __nnderiv_op__(name: str, *args: Any) -> Vec:
-        """``nnderiv.ops`` on placeholders: element-wise functions written by name."""
-        vs = [Vec.lift(v) for v in args]
-        matrix = any(v.matrix for v in vs)
-        if name == "abs":
-            return Vec(f"|{vs[0].text}|", f"\\left|{vs[0].tex}\\right|", matrix=matrix)
-        if name == "where":
-            c, x, z = vs
-            return Vec(
-                f"where({c.text}, {x.text}, {z.text})",
-                f"\\begin{{cases}} {x.tex} & {c.tex} \\\\ {z.tex} & \\text{{otherwise}}"
-                "\\end{cases}",
-                matrix=matrix,
-            )
-        if name == "xlogy":
-            x, z = vs
-            xt, xx = x._wrap(1)
-            return Vec(f"{xt} ⊙ log({z.text})", f"{xx} \\odot \\log\\left({z.tex}\\right)", prec=1)
-        tex = {
-            "log": "\\log",
-            "exp": "\\exp",
-            "tanh": "\\tanh",
-            "cosh": "\\cosh",
-            "sqrt": "\\sqrt",
-            "maximum": "\\max",
-            "minimum": "\\min",
-            "sigmoid": "\\sigma",
-        }.get(name, f"\\operatorname{{{name}}}")
-        text = {"maximum": "max", "minimum": "min", "sigmoid": "σ"}.get(name, name)
-        inner_t = ", ".join(v.text for v in vs)
-        inner_x = ", ".join(v.tex for v in vs)
-        if name == "sqrt":
-            return Vec(f"√({inner_t})", f"\\sqrt{{{inner_x}}}", matrix=matrix)
-        return Vec(f"{text}({inner_t})", f"{tex}\\left({inner_x}\\right)", matrix=matrix)
-
-
-#: printed names of common hyper-parameters
-_GREEK = {
-    "gamma": ("γ", "\\gamma"),
-    "delta": ("δ", "\\delta"),
-    "eps": ("ε", "\\varepsilon"),
-    "epsilon": ("ε", "\\varepsilon"),
-    "alpha": ("α", "\\alpha"),
-    "beta": ("β", "\\beta"),
-    "lam": ("λ", "\\lambda"),
-    "pos_weight": ("w", "w"),
-}
-
-
-def parameter_names(loss: Any) -> dict[str, tuple[str, str]]:
-    """Each hyper-parameter's printed name (text, LaTeX)."""
-    return {k: _GREEK.get(k, (k, f"\\mathrm{{{k}}}".replace("_", "\\_"))) for k in loss.params}
 
 
 def vectorised(graph: Graph, rule_name: str) -> Vec | None:
