@@ -337,3 +337,64 @@ def test_the_printed_forms_are_the_proved_values(task: str) -> None:
 def test_a_wrong_line_names_the_correct_value_in_the_texts_form() -> None:
     report = verify_steps("binary", {"u1": "(1-y[i])/(m*(a[i]-1)) + 1"})
     assert "correct: −(1/m)(1 − y_i)/(1 − a_i)" in report.lines[4].message
+
+
+_PARAM_ATOMS = st.sampled_from(
+    ["m", "n", "a[j,i]", "y[j,i]", "gamma", "1", "0", "0.5", "gamma-1", "beta", "a[i,j]", "1e308"]
+)
+
+
+def _combine_extended(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**"]), children).map(
+        lambda t: f"({t[0]}){t[1]}({t[2]})"
+    )
+    unary = st.tuples(
+        st.sampled_from(
+            ["-", "log", "exp", "abs", "sign", "sqrt", "tanh", "cosh", "sigmoid", "softplus", ""]
+        ),
+        children,
+    ).map(lambda t: f"{t[0]}({t[1]})")
+    pair = st.tuples(st.sampled_from(["max", "min"]), children, children).map(
+        lambda t: f"{t[0]}({t[1]}, {t[2]})"
+    )
+    return binary | unary | pair
+
+
+EXTENDED = st.recursive(_PARAM_ATOMS, _combine_extended, max_leaves=10)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(claim=EXTENDED)
+def test_fuzzed_claims_with_hyper_parameters_and_kinks_answer_or_are_refused(claim: str) -> None:
+    """The grammar of issue 13 (a loss's hyper-parameters by name, symbolic exponents in them,
+    abs/sign/max/min and the smooth functions) stays safe: an answer or an InvalidArgument."""
+    for loss in ("focal", "huber"):
+        text = claim.replace("gamma", "delta") if loss == "huber" else claim
+        try:
+            report = verify_steps(loss, {"u0": text, "z": text}, timeout=1.0)
+        except InvalidArgument as exc:
+            assert "u0" in str(exc) or "z" in str(exc)
+            continue
+        assert {ln.status for ln in report.lines if ln.claimed is not None} <= {
+            "correct",
+            "wrong",
+            "carried",
+            "unjustified",
+            "undecided",
+        }
+
+
+@pytest.mark.parametrize("claim", ["(1)**(gamma)", "2**gamma", "(10**64)**(gamma-1)", "0**gamma"])
+def test_numbers_to_a_symbolic_power_are_parsed_or_refused(claim: str) -> None:
+    """Found by the fuzz above: a number to a hyper-parameter's power crashed the size check."""
+    try:
+        report = verify_steps("focal", {"u0": claim}, timeout=1.0)
+    except InvalidArgument as exc:
+        assert "u0" in str(exc)
+        return
+    assert report.lines[-1].status in ("wrong", "undecided")

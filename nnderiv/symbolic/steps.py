@@ -198,7 +198,7 @@ class _Builder:
                     f"the exponent {expr_text(right)} (a rational number within ±{MAX_EXPONENT}"
                     " or an expression in the hyper-parameters)"
                 )
-            if left.is_Rational:  # bound the size of exact numbers: no (10^64)^64^… bombs
+            if left.is_Rational and right.is_number:  # bound exact numbers: no (10^64)^64^… bombs
                 digits = len(str(abs(left.p))) + len(str(left.q))
                 if digits * abs(float(right)) > MAX_DIGITS:
                     raise self.refuse(f"a number of more than {MAX_DIGITS} digits")
