@@ -232,3 +232,27 @@ def test_float32_jvp_contractions_are_held_to_float32() -> None:
     x = BIG[:40, :40].astype(np.float32)
     for seed in range(4):
         assert check_jvp(_xxt, _xxt_jvp, x, seed=seed).status == "pass"
+
+
+def test_a_structured_hessian_vector_product() -> None:
+    """Found by the blind set of issue 12: check_hvp refused a dict x whose grad returns a dict."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(4, 3))
+    t = rng.normal(size=4)
+    params = {"W": rng.normal(size=3) / 2, "b": np.array([0.3])}
+
+    def grad(p: Any, bug: bool = False) -> Any:  # of f = Σ softplus(XW + b) − t·(XW + b)
+        s = 1 / (1 + np.exp(-(X @ p["W"] + p["b"])))
+        r = s - t
+        return {"W": X.T @ r, "b": np.array([r.sum()])}
+
+    def hvp(v: Any, p: Any, bug: bool = False) -> Any:
+        s = 1 / (1 + np.exp(-(X @ p["W"] + p["b"])))
+        d = s * (1 - s) * (X @ v["W"] + v["b"])
+        hb = d.sum() * (1.02 if bug else 1.0)
+        return {"W": X.T @ d, "b": np.array([hb])}
+
+    assert check_hvp(grad, hvp, params).status == "pass"
+    report = check_hvp(grad, hvp, params, kwargs={"bug": True})
+    assert report.status == "fail"
+    assert report.output_index == ("b", (0,))

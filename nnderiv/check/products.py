@@ -411,7 +411,39 @@ def check_hvp(
     """Check a Hessian-vector product: ``hvp(v, x, *args)`` must be ``∇²f(x)·v``, checked
     against finite differences of ``grad`` (the gradient of ``f``): ``hvp`` is the ``jvp`` of
     ``grad``. ``worst_index`` is the entry of ``v``'s direction, ``output_index`` the entry of
-    ``∇²f·v``."""
-    report = check_jvp(grad, hvp, x, *args, seed=seed, **options)
-    report.name = f"hvp (jvp of {getattr(grad, '__name__', 'grad')})"
+    ``∇²f·v``. For a structured ``x`` (``{"W": …, "b": …}``), ``grad`` and ``hvp`` return that
+    structure, ``v`` has it, and ``output_index`` names the leaf (``("b", (1,))``)."""
+    if not Structure.is_structured(x):
+        report = check_jvp(grad, hvp, x, *args, seed=seed, **options)
+        report.name = f"hvp (jvp of {getattr(grad, '__name__', 'grad')})"
+        return report
+    structure = Structure.of(x, "x")  # the outputs: every leaf of x, as grad returns them
+    g_name = getattr(grad, "__name__", "grad")
+    h_name = getattr(hvp, "__name__", "hvp")
+    kwargs = options.pop("kwargs", None)
+    bound = dict(kwargs) if isinstance(kwargs, Mapping) else {}
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise InvalidArgument(
+            f"Expected kwargs to be a mapping of names to values but got {kwargs!r}"
+        )
+
+    shaped: list[bool] = []  # grad returned x's structure (else one array of its own)
+
+    def as_flat(out: Any, label: str) -> Any:
+        if Structure.is_structured(out):
+            shaped[:] = [True]
+            return structure.flatten(out, label)
+        return np.asarray(out)
+
+    def flat_grad(xx: Any, *a: Any) -> Any:
+        return as_flat(grad(xx, *a, **bound), f"{g_name}(x)")
+
+    def flat_hvp(v: Any, xx: Any, *a: Any) -> Any:
+        return as_flat(hvp(v, xx, *a, **bound), f"{h_name}(v, x)")
+
+    flat_grad.__name__, flat_hvp.__name__ = g_name, h_name
+    report = check_jvp(flat_grad, flat_hvp, x, *args, seed=seed, **options)
+    report.name = f"hvp (jvp of {g_name})"
+    if report.output_index is not None and shaped:
+        report.output_index = structure.index(int(report.output_index[0]))
     return report

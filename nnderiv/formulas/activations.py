@@ -204,7 +204,9 @@ class Activation:
         rule = self.rule
 
         def one(e: Any) -> Any:
-            return sp.simplify(rule(sp.log(e)).rewrite(sp.exp))
+            value = sp.sympify(rule(sp.log(e)))
+            exact = {f: sp.Rational(repr(float(f))) for f in value.atoms(sp.Float)}
+            return sp.simplify(value.xreplace(exact).rewrite(sp.exp))
 
         return E.applyfunc(one)
 

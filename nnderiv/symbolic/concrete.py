@@ -20,7 +20,7 @@ from ..errors import InvalidArgument
 from ..formulas import Loss
 from ..formulas.losses import call_rule
 from .derive import Proof, decide_zero, ranges_for
-from .graphs import Graph, graph_for, i, j, m, n, parameters
+from .graphs import Graph, exact, graph_for, i, j, m, n, parameters
 
 __all__ = ["ConcreteProof", "prove_concrete"]
 
@@ -114,7 +114,7 @@ def _closed_matrix(
 
     def at(rule: Any, r: int, c: int) -> sp.Expr:
         col_sum = sp.Add(*(Y[k, c] for k in range(rows)))
-        return sp.sympify(call_rule(rule, A[r, c], Y[r, c], cols, col_sum, n=rows, params=params))
+        return exact(call_rule(rule, A[r, c], Y[r, c], cols, col_sum, n=rows, params=params))
 
     rule = loss.grad_A_rule if wrt == "A" else loss.grad_Z_rule
     if rule is not None:
@@ -129,7 +129,7 @@ def _closed_matrix(
         return dA
     act = loss.activation
     if act.slope is not None:
-        return sp.Matrix(rows, cols, lambda r, c: dA[r, c] * act.slope(A[r, c]))
+        return sp.Matrix(rows, cols, lambda r, c: dA[r, c] * exact(act.slope(A[r, c])))
     # a column-coupled activation (softmax): a_r (dA_r − Σ_p dA_p a_p)
     return sp.Matrix(
         rows,
@@ -141,7 +141,7 @@ def _closed_matrix(
 def entry_rule_scalar(
     loss: Any, a: sp.Symbol, y: sp.Symbol, rows: int, params: dict[str, sp.Symbol]
 ) -> sp.Expr:
-    return sp.sympify(call_rule(loss.rule, a, y, n=rows, params=params))
+    return exact(call_rule(loss.rule, a, y, n=rows, params=params))
 
 
 def _concrete_ranges(loss: Any, rows: int, cols: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ entries — the very code users call — for symbolic ``n`` and ``m``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,7 +22,7 @@ from ..formulas.losses import call_rule
 from .budget import run_bounded
 from .display import Shown, Term
 from .evaluate import Evaluation, OutOfTime, Ranges, evaluate_at_points
-from .graphs import Graph, Node, a, entry_rule, graph_for, i, j, m, n, p, parameters, y
+from .graphs import Graph, Node, a, entry_rule, exact, graph_for, i, j, m, n, p, parameters, y
 from .pieces import describe, has_kinks, split
 
 __all__ = ["Derivation", "Proof", "Step", "adjoints", "decide_zero", "derive"]
@@ -112,9 +113,11 @@ class Derivation:
         ``lambdify``), with the loss's hyper-parameters at their bound values (or defaults).
 
         ``logits=True`` (``∂J/∂Z`` only) gives ``f(Z, Y)`` instead, with the activation's
-        outputs and their logs computed stably from ``Z``: finite at ``|z| = 800`` wherever
-        the loss is (an ``exp`` activation overflows beyond ``z ≈ 709``, where the loss itself
-        is infinite)."""
+        outputs and their logs computed stably from ``Z``, exponentials combined and
+        ``sinh/cosh`` written as ``tanh``: finite at ``|z| = 800`` for every built-in loss (an
+        ``exp`` activation overflows beyond ``z ≈ 709``, where the loss itself is infinite).
+        A form that divides by an output which underflows (``y/a`` at ``a = softplus(−800)``)
+        can still give ``inf`` or ``nan``."""
         if logits and self.wrt != "Z":
             raise InvalidArgument("Expected logits=True only for a derivation of ∂J/∂Z")
         return lambdify_entry(self.result, self.graph, self.values, logits=logits)
@@ -146,14 +149,31 @@ def lambdify_entry(
     A_, Y_, S_, m_, n_, LA, L1A = sp.symbols("A Y S m_ n_ LA L1A")
     entry = graph.entry(a)
     flat = split_sums(expr).xreplace({graph.column_sum(y): S_, m: m_, n: n_})
+    flat = _stable_forms(flat)
     if logits:
         flat = _logs_as_symbols(flat, entry, LA, L1A)
+    # every other column sum Σ_p f(a_pi, y_pi) is computed numerically as a sum over the rows
+    sums = sorted(flat.atoms(sp.Sum), key=sp.default_sort_key)
+    column_symbols = sp.symbols(f"C0:{len(sums)}") if sums else ()
+    summands = []
+    for s_ in sums:
+        idx = s_.limits[0][0]
+        body = s_.function.xreplace({idx: j}) if len(graph.indices) == 2 else s_.function
+        body = _logs_as_symbols(body, entry, LA, L1A) if logits else body
+        summands.append(body.xreplace({entry: A_, graph.entry(y): Y_}))
+    flat = flat.xreplace(dict(zip(sums, column_symbols, strict=True)))
     flat = flat.xreplace({entry: A_, graph.entry(y): Y_})
-    if flat.atoms(sp.Indexed) or flat.atoms(sp.Sum):
+    if (
+        flat.atoms(sp.Indexed)
+        or flat.atoms(sp.Sum)
+        or any(b.atoms(sp.Indexed) or b.atoms(sp.Sum) for b in summands)
+    ):
         raise InvalidArgument(f"Cannot vectorise {flat}: it has entries at other indices")
     symbols = parameters(graph.loss)
     bound = values if values is not None else graph.loss.parameter_values()
-    fn = sp.lambdify((A_, Y_, S_, m_, n_, LA, L1A, *symbols.values()), flat, "numpy")
+    common = (A_, Y_, S_, m_, n_, LA, L1A, *symbols.values())
+    fn = sp.lambdify((*common, *column_symbols), flat, "numpy")
+    column_fns = [sp.lambdify(common, b, "numpy") for b in summands]
     act = graph.loss.activation
 
     def vectorised(X: Any, Y: Any) -> Any:
@@ -163,7 +183,7 @@ def lambdify_entry(
                 A, log_a, log_1ma = act.stable_logs(X)
             else:
                 A, log_a, log_1ma = X, np.log(X), np.log1p(-X)
-            out = fn(
+            args = (
                 A,
                 Y,
                 Y.sum(axis=0, keepdims=True),
@@ -173,9 +193,46 @@ def lambdify_entry(
                 log_1ma,
                 *(bound[k] for k in symbols),
             )
+            columns = [
+                np.broadcast_to(g(*args), A.shape).sum(axis=0, keepdims=True) for g in column_fns
+            ]
+            out = fn(*args, *columns)
         return np.broadcast_to(out, A.shape)
 
     return vectorised
+
+
+def _stable_forms(expr: sp.Expr) -> sp.Expr:
+    """Forms that do not overflow where the value is finite: ``exp(x)·exp(y)`` combined into
+    ``exp(x + y)`` (no ``0 · ∞`` from ``e^{−2ay} e^{a}``), ``sinh/cosh`` as ``tanh``."""
+    out = expr
+    if out.has(sp.exp):
+        try:
+            out = sp.powsimp(sp.expand(sp.cancel(out), deep=False), combine="exp")
+        except Exception:  # sympy giving up: keep the form as derived
+            out = expr
+    if out.has(sp.sinh, sp.cosh):
+        with contextlib.suppress(Exception):  # sympy giving up: keep the form as derived
+            out = out.replace(
+                lambda e: isinstance(e, sp.Mul) and e.has(sp.sinh) and e.has(sp.cosh),
+                lambda e: _tanh_of(e),
+            )
+    return out
+
+
+def _tanh_of(product: sp.Expr) -> sp.Expr:
+    """``… sinh(x)^k cosh(x)^(−k) …`` → ``… tanh(x)^k …``."""
+    factors = product.as_powers_dict()
+    paired: set[sp.Basic] = set()
+    out = sp.Integer(1)
+    for base, power in factors.items():  # first the pairs, whatever the order of the factors
+        if isinstance(base, sp.sinh) and factors.get(sp.cosh(base.args[0]), 0) == -power:
+            out *= sp.tanh(base.args[0]) ** power
+            paired |= {base, sp.cosh(base.args[0])}
+    for base, power in factors.items():
+        if base not in paired:
+            out *= base**power
+    return out
 
 
 def _logs_as_symbols(expr: sp.Expr, entry: sp.Expr, LA: sp.Symbol, L1A: sp.Symbol) -> sp.Expr:
@@ -318,10 +375,15 @@ def _opaque_powers(expr: sp.Expr) -> sp.Expr:
     split into their integer and symbolic parts, each symbolic power an opaque symbol."""
     split = {}
     for q in expr.atoms(sp.Pow):
-        if not q.exp.is_number and isinstance(q.exp, sp.Add):
-            const, rest = q.exp.as_independent(*q.exp.free_symbols)
-            if const != 0:
-                split[q] = sp.Pow(q.base, rest, evaluate=False) * q.base**const
+        if q.exp.is_number:
+            continue
+        base = sp.expand(q.base)  # one form of the base: (ya + (1−y)(1−a)) and its expansion
+        const, rest = (
+            q.exp.as_independent(*q.exp.free_symbols)
+            if isinstance(q.exp, sp.Add)
+            else (sp.Integer(0), q.exp)
+        )
+        split[q] = sp.Pow(base, rest, evaluate=False) * base**const
     expr = expr.xreplace(split) if split else expr
     powers = sorted(
         (q for q in expr.atoms(sp.Pow) if not q.exp.is_number),
@@ -340,6 +402,10 @@ def _smooth_zero(
             _opaque_powers(residual)
         ):
             return True, "powers split by exponent + expanded numerator", residual
+        if residual.has(sp.tanh, sp.sinh, sp.cosh) and _numerator_is_zero(
+            sp.expand(residual.rewrite(sp.exp))
+        ):
+            return True, "hyperbolic functions as exponentials + expanded numerator", residual
     except Exception as exc:  # sympy giving up (overflow, recursion): not a verdict
         return False, f"sympy failed: {type(exc).__name__}", residual
     try:  # entries are positive where the loss is defined: log(a·y) = log a + log y
@@ -367,7 +433,21 @@ def _smooth_zero(
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    return sp.factor_terms(sp.cancel(sp.expand(expr))) if expr.atoms(sp.Indexed) else expr
+    if not expr.atoms(sp.Indexed):
+        return expr
+    return _tidy_kinks(sp.factor_terms(sp.cancel(sp.expand(expr))))
+
+
+def _tidy_kinks(expr: sp.Expr) -> sp.Expr:
+    """The arguments of steps, signs and absolute values expanded where that is shorter:
+    ``[τ(y − a) − (τ − 1)(y − a) > 0]`` is ``[y − a > 0]``."""
+    mapping = {}
+    for f in expr.atoms(sp.Heaviside, sp.sign, sp.Abs):
+        arg = f.args[0]
+        short = sp.factor_terms(sp.expand(arg))
+        if sp.count_ops(short) < sp.count_ops(arg):
+            mapping[f] = f.func(short, *f.args[1:])
+    return expr.xreplace(mapping) if mapping else expr
 
 
 def adjoints(graph: Graph) -> list[Step]:
@@ -386,7 +466,7 @@ def adjoints(graph: Graph) -> list[Step]:
         terms = []
         for cname in consumers:
             consumer: Node = graph.node(cname)
-            local = sp.diff(consumer.body, node.ref()).xreplace(values)
+            local = _tidy_kinks(sp.diff(consumer.body, node.ref()).xreplace(values))
             terms.append((cname, local))
         # each path tidied on its own: two consumers show as a sum of two terms, as in SPEC.md
         value = sp.Add(*(_tidy(adj[c] * local) for c, local in terms))
@@ -405,7 +485,7 @@ def _closed(graph: Graph, which: str) -> sp.Expr | None:
     rule = getattr(graph.loss, which)
     if rule is None:
         return None
-    return sp.sympify(
+    return exact(
         call_rule(
             rule,
             graph.entry(a),
@@ -444,6 +524,14 @@ def ranges_for(loss: Loss) -> Ranges:
     return out
 
 
+def on_simplex_labels(loss: Loss) -> bool:
+    """A softmax loss whose labels are declared one-hot or soft columns on the simplex: a claim
+    right only when every label column sums to 1 is proved under that condition."""
+    return loss.requires_simplex or (
+        loss.activation.domain == "simplex" and loss.labels in ("onehot", "simplex")
+    )
+
+
 def split_sums(expr: sp.Expr) -> sp.Expr:
     """``Σ_p (c + d·y_p)`` → ``n·c + d Σ_p y_p``: constants out of every sum, so that a column
     sum of the labels appears as itself (``Σ_p ỹ_p`` of label smoothing)."""
@@ -467,9 +555,9 @@ def through_activation(graph: Graph, dA: sp.Expr) -> sp.Expr:
     ``a``) for an element-wise one, else its own column-coupled rule."""
     act = graph.loss.activation
     if act.coupled_symbolic is not None:
-        return split_sums(sp.sympify(act.coupled_symbolic(dA, a, j, i, p, n)))
+        return split_sums(exact(act.coupled_symbolic(dA, a, j, i, p, n)))
     assert act.slope is not None
-    return _tidy(dA * sp.sympify(act.slope(graph.entry(a))))
+    return _tidy(dA * exact(act.slope(graph.entry(a))))
 
 
 def derive(task: str | Loss, wrt: str = "A") -> Derivation:

@@ -143,7 +143,10 @@ class _Renderer:
         num, den = sp.fraction(c)
         if self.latex:
             return f"\\frac{{{sp.latex(num)}}}{{{sp.latex(den)}}}"
-        return f"({self.expr(num)}/{self.expr(den)})"
+        bottom = self.expr(den)
+        if isinstance(den, (sp.Mul, sp.Add)):  # 1/(2·m), never 1/2·m (which reads as m/2)
+            bottom = f"({bottom})"
+        return f"({self.expr(num)}/{bottom})"
 
     def body(self, t: Term) -> str:
         """The term without its coefficient: ``(1 − y_i)/(1 − a_i)``, ``y_i``, ``1/a_i``."""

@@ -147,6 +147,17 @@ def _multilabel(loss: Loss) -> Graph:
     return Graph(loss, nodes, (j, i), "per entry (j, i)")
 
 
+def exact(value: object) -> sp.Expr:
+    """A rule's value as an exact sympy expression: every float literal (``0.5*r**2``) becomes
+    the rational its shortest decimal writes (``1/2``, ``1/10``), as the claims' parser reads
+    numbers — so a zero test never rounds (an offset of ``10**-30`` stays visible)."""
+    expr = sp.sympify(value)
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: sp.Rational(repr(float(f))) for f in floats})
+
+
 def parameters(loss: Loss) -> dict[str, sp.Symbol]:
     """The loss's hyper-parameters as positive symbols (they stay symbols in derivations)."""
     return {name: sp.Symbol(name, positive=True) for name in loss.params}
@@ -154,7 +165,7 @@ def parameters(loss: Loss) -> dict[str, sp.Symbol]:
 
 def entry_rule(loss: Loss, indices: tuple[sp.Symbol, ...]) -> sp.Expr:
     """``ℓ(a, y)`` at one entry, from the loss's rule run on sympy."""
-    return sp.sympify(call_rule(loss.rule, a[indices], y[indices], n=n, params=parameters(loss)))
+    return exact(call_rule(loss.rule, a[indices], y[indices], n=n, params=parameters(loss)))
 
 
 def from_rule(loss: Loss) -> Graph:

@@ -150,6 +150,13 @@ Linear = tuple[dict[sp.Basic, Fraction], Fraction]  # Σ c_t x_t + c0 > 0
 
 
 def _linear(k: sp.Expr, s: int) -> Linear | None:
+    # a positive denominator (a hyper-parameter, a product of positive symbols) does not change
+    # the sign: (a − y)/β > 0 is a − y > 0
+    num, den = sp.fraction(sp.together(k))
+    if den.is_positive:
+        k = num
+    elif den.is_negative:
+        k, s = num, -s
     poly = sp.expand(s * k)
     coeffs: dict[sp.Basic, Fraction] = {}
     const = Fraction(0)

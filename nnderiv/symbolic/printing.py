@@ -16,7 +16,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from .display import shown_latex, shown_text
-from .graphs import Graph, Node, symbols
+from .graphs import Graph, Node, exact, symbols
 from .vec import GREEK, Vec, parameter_names
 
 if TYPE_CHECKING:
@@ -202,8 +202,22 @@ def _slope(d: Derivation, latex: bool) -> str:
         entry = f"a_{{{idx}}}" if latex else f"a_{idx}"
         return re.sub(r"(?<![A-Za-z\\])a(?![A-Za-z_])", lambda _: entry, written)
     assert act.slope is not None
-    value = sp.sympify(act.slope(g.entry(symbols["a"])))
+    value = exact(act.slope(g.entry(symbols["a"])))
     return shown_latex(value) if latex else shown_text(value)
+
+
+def _grouped(text: str, latex: bool) -> str:
+    """A factor written after ``∂J/∂a ·``: in parentheses when it is a sum (``(1 − a²)``)."""
+    depth, top = 0, []
+    for ch in text:  # the text outside every parenthesis or brace
+        depth += ch in "({"
+        depth -= ch in ")}"
+        if depth == 0:
+            top.append(ch)
+    bare = "".join(top)
+    if any(op in bare for op in (" + ", " − ", " - ")) or bare.startswith(("−", "-")):
+        return f"\\left({text}\\right)" if latex else f"({text})"
+    return text
 
 
 def _backward(d: Derivation, latex: bool) -> str:
@@ -225,7 +239,8 @@ def _activation_text(d: Derivation, step: Step) -> list[str]:
         return [
             "",
             f"Through the {act.name}, {act.symbol}'(z) = {slope}:",
-            f"  ∂J/∂z{s} = ∂J/∂a{s} · {_slope(d, False)} = {shown_text(step.value)}",
+            f"  ∂J/∂z{s} = ∂J/∂a{s} · {_grouped(_slope(d, False), False)} = "
+            f"{shown_text(step.value)}",
             f"Vectorised: ∂J/∂Z = {_backward(d, False)} = "
             f"{_vec(d, 'grad_Z_rule', False, step.value)}{_eq(d, 2, False)}",
         ]
@@ -248,7 +263,8 @@ def _activation_latex(d: Derivation, step: Step) -> list[str]:
     if act.elementwise:
         return [
             f"&\\frac{{\\partial J}}{{\\partial z_{{{idx}}}}} = \\frac{{\\partial J}}"
-            f"{{\\partial a_{{{idx}}}}} {_slope(d, True)} = {shown_latex(step.value)}",
+            f"{{\\partial a_{{{idx}}}}} {_grouped(_slope(d, True), True)} = "
+            f"{shown_latex(step.value)}",
             f"&\\frac{{\\partial J}}{{\\partial Z}} = {_backward(d, True)} = "
             f"{_vec(d, 'grad_Z_rule', True, step.value)}{_eq(d, 2, True)}",
         ]

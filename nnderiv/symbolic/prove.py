@@ -25,8 +25,8 @@ import sympy as sp
 from ..errors import InvalidArgument
 from ..formulas import Loss
 from ..formulas.losses import call_rule
-from .derive import Proof, decide_zero, derive, ranges_for
-from .graphs import a, graph_for, m, n, parameters, y
+from .derive import Proof, decide_zero, derive, on_simplex_labels, ranges_for
+from .graphs import a, exact, graph_for, m, n, parameters, y
 from .steps import parse_claim
 
 __all__ = ["prove"]
@@ -66,7 +66,7 @@ def prove(
                 f"it on sympy entries raised: {exc}"
             ) from None
         try:
-            expr = sp.sympify(value)
+            expr = exact(value)
         except (sp.SympifyError, TypeError) as exc:
             raise InvalidArgument(
                 f"Expected claimed(...) to return an expression but got {value!r}: {exc}"
@@ -79,7 +79,7 @@ def prove(
     truth = d.general_result if d.general_result is not None else d.result
     ranges = ranges_for(graph.loss)
     proof = decide_zero(expr - truth, timeout=timeout, defined=truth, ranges=ranges, seed=seed)
-    if proof.status == "disproved" and d.general_result is not None:
+    if proof.status == "disproved" and on_simplex_labels(graph.loss):
         simplex = {graph.column_sum(y): sp.Integer(1)}
         on = decide_zero((expr - truth).xreplace(simplex), timeout=timeout, ranges=ranges)
         if on.proved:

@@ -19,7 +19,14 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 from ..formulas import Loss
-from .derive import Proof, adjoints, decide_zero, ranges_for, through_activation
+from .derive import (
+    Proof,
+    adjoints,
+    decide_zero,
+    on_simplex_labels,
+    ranges_for,
+    through_activation,
+)
 from .display import shown_text
 from .evaluate import OutOfTime, evaluate_at_points
 from .graphs import Graph, a, graph_for, i, j, m, n, parameters, y
@@ -440,7 +447,7 @@ def _z_line(
     expected = true if clean else through_activation(graph, used_dA)
     right = decide_zero(claim - true, timeout=_left(deadline), defined=true, ranges=ranges)
     loss = graph.loss
-    if right.status == "disproved" and loss.requires_simplex:
+    if right.status == "disproved" and on_simplex_labels(loss):
         simplex = {graph.column_sum(y): sp.Integer(1)}
         on = decide_zero((claim - true).xreplace(simplex), timeout=_left(deadline), ranges=ranges)
         if on.proved:
