@@ -33,7 +33,7 @@ test: $(STAMP) $(KATEX)
 soak: $(STAMP)
 	@set -e; for seed in $(SOAK_SEEDS); do \
 	  echo "soak: seed $$seed"; \
-	  NNDERIV_TEST_SEED=$$seed HYPOTHESIS_PROFILE=random $(BIN)/python -m pytest -q \
+	  NNDERIV_SOAK=1 NNDERIV_TEST_SEED=$$seed HYPOTHESIS_PROFILE=random $(BIN)/python -m pytest -q \
 	    -p no:cacheprovider --hypothesis-seed=$$seed tests/test_formulas.py \
 	    tests/test_estimates.py || { echo "soak failed at seed $$seed (SOAK_SEEDS=$$seed)"; exit 1; }; \
 	done
