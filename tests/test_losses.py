@@ -267,3 +267,18 @@ def test_the_readme_table_is_generated_from_the_registry() -> None:
     assert markdown_table(builtin) in readme, (
         "the README's loss table is stale: regenerate it with `nnderiv losses --format markdown`"
     )
+
+
+def test_one_rule_on_two_activations_is_two_graphs() -> None:
+    """Graphs of user losses are cached by the rule and the records, never by an object id."""
+    rule = lambda a, y: (a - y) ** 2 / 2  # noqa: E731
+    on_sigmoid = define_loss("same_rule", rule, "sigmoid", labels="real")
+    on_identity = define_loss("same_rule", rule, "identity")
+    rng = np.random.default_rng(6)
+    Z, Y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    for L in (on_sigmoid, on_identity):
+        d = derive(L, "Z")
+        assert d.proved
+        np.testing.assert_allclose(
+            d.to_numpy()(L.activation(Z), Y), L.grad_Z(L.activation(Z), Y), rtol=1e-12
+        )

@@ -295,13 +295,13 @@ class Loss:
         return f"<Loss {self.name!r}{extra}: {self.title}, activation {self.activation.name}>"
 
 
-_DERIVED: dict[tuple[int, tuple[str, ...]], Rule] = {}
+_DERIVED: dict[tuple[Rule, tuple[str, ...]], Rule] = {}
 
 
 def derived_grad_A(loss: Loss) -> Rule:
     """The element-wise ``(1/m) ∂ℓ/∂a`` of ``loss.rule``, differentiated by sympy and turned
     into a numpy rule ``(a, y, m, ysum, **params)``."""
-    key = (id(loss.rule), tuple(loss.params))
+    key = (loss.rule, tuple(loss.params))  # the rule itself: an id could be reused
     if key in _DERIVED:
         return _DERIVED[key]
     import sympy as sp

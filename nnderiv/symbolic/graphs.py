@@ -9,7 +9,9 @@ parent entry at the *same* (free) indices — never with respect to a bound summ
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
@@ -224,7 +226,7 @@ GRAPHS: dict[str, Graph] = {
     name: (_BUILDERS[name](loss) if name in _BUILDERS else from_rule(loss))
     for name, loss in LOSSES.items()
 }
-_USER: dict[int, Graph] = {}
+_USER: dict[tuple[Any, ...], Graph] = {}
 
 
 def graph_for(task: str | Loss) -> Graph:
@@ -238,7 +240,20 @@ def graph_for(task: str | Loss) -> Graph:
     if loss.name in LOSSES and LOSSES[loss.name] is loss:  # registered after import
         GRAPHS[loss.name] = from_rule(loss)
         return GRAPHS[loss.name]
-    key = id(loss.rule)
+    # the same rule on another activation, or with other closed forms, is another graph; the
+    # rule and the records themselves are the key (an id could be reused once one is freed)
+    key = (
+        loss.name,
+        loss.rule,
+        loss.activation,
+        loss.single_row,
+        loss.labels,
+        loss.requires_simplex,
+        loss.grad_A_rule,
+        loss.grad_Z_rule,
+        loss.grad_Z_general_rule,
+        tuple(loss.params),
+    )
     if key not in _USER:
-        _USER[key] = from_rule(loss)
+        _USER[key] = from_rule(dataclasses.replace(loss, values={}))
     return _USER[key]
