@@ -70,18 +70,23 @@ class _Options:
     seed: int
 
 
+def checked_kwargs(kwargs: Any) -> dict[str, Any]:
+    """``kwargs=`` as a dict of names to values, or InvalidArgument saying what was got."""
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        raise InvalidArgument(
+            f"Expected kwargs to be a mapping of names to values (e.g. {{'gamma': 2.0}}) but "
+            f"got {kwargs!r}"
+        )
+    return dict(kwargs)
+
+
 def _with_kwargs(
     fun: Callable[..., Any], grad: Callable[..., Any], kwargs: Mapping[str, Any] | None
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """``fun`` and ``grad`` with the loss's keyword arguments bound."""
     if kwargs is None:
         return fun, grad
-    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
-        raise InvalidArgument(
-            f"Expected kwargs to be a mapping of names to values (e.g. {{'gamma': 2.0}}) but "
-            f"got {kwargs!r}"
-        )
-    bound = dict(kwargs)
+    bound = checked_kwargs(kwargs)
 
     def fun_kw(x: Any, *args: Any) -> Any:
         return fun(x, *args, **bound)

@@ -15,7 +15,7 @@ found by bisecting the cotangent's support (``output_index``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from .._validation import as_real_array, check_finite, check_seed
 from ..errors import InvalidArgument
-from .api import check_gradient
+from .api import check_gradient, checked_kwargs
 from .estimate import entry_scale
 from .report import GradientReport
 from .structure import LeafIndex, Structure
@@ -214,12 +214,7 @@ def _bound(
     kwargs = options.pop("kwargs", None)
     if kwargs is None:
         return f, g
-    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
-        raise InvalidArgument(
-            f"Expected kwargs to be a mapping of names to values (e.g. {{'gamma': 2.0}}) but "
-            f"got {kwargs!r}"
-        )
-    bound = dict(kwargs)
+    bound = checked_kwargs(kwargs)
 
     def f_kw(x: Any, *args: Any) -> Any:
         return f(x, *args, **bound)
@@ -420,12 +415,7 @@ def check_hvp(
     structure = Structure.of(x, "x")  # the outputs: every leaf of x, as grad returns them
     g_name = getattr(grad, "__name__", "grad")
     h_name = getattr(hvp, "__name__", "hvp")
-    kwargs = options.pop("kwargs", None)
-    bound = dict(kwargs) if isinstance(kwargs, Mapping) else {}
-    if kwargs is not None and not isinstance(kwargs, Mapping):
-        raise InvalidArgument(
-            f"Expected kwargs to be a mapping of names to values but got {kwargs!r}"
-        )
+    grad, hvp = _bound(grad, hvp, options)
 
     shaped: list[bool] = []  # grad returned x's structure (else one array of its own)
 
@@ -436,10 +426,10 @@ def check_hvp(
         return np.asarray(out)
 
     def flat_grad(xx: Any, *a: Any) -> Any:
-        return as_flat(grad(xx, *a, **bound), f"{g_name}(x)")
+        return as_flat(grad(xx, *a), f"{g_name}(x)")
 
     def flat_hvp(v: Any, xx: Any, *a: Any) -> Any:
-        return as_flat(hvp(v, xx, *a, **bound), f"{h_name}(v, x)")
+        return as_flat(hvp(v, xx, *a), f"{h_name}(v, x)")
 
     flat_grad.__name__, flat_hvp.__name__ = g_name, h_name
     report = check_jvp(flat_grad, flat_hvp, x, *args, seed=seed, **options)
