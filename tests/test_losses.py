@@ -7,12 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loss_labels import labels_for
 
 from nnderiv import InvalidArgument, check_gradient, ops, verify_gradient
 from nnderiv import strategies as nst
@@ -34,19 +34,6 @@ NEW = [
     "kl_div",
     "poisson_nll",
 ]
-
-
-def _labels(L: Any, shape: tuple[int, int], rng: np.random.Generator) -> Any:
-    n, m = shape
-    if L.labels == "onehot":
-        return np.eye(n)[:, rng.integers(0, n, m)]
-    if L.labels == "simplex":
-        return rng.dirichlet(np.ones(n), size=m).T
-    if L.labels == "real":
-        return rng.normal(size=shape)
-    if L.labels == "count":
-        return rng.integers(0, 5, size=shape) * 1.0
-    return (rng.uniform(size=shape) > 0.5) * 1.0
 
 
 def test_the_ten_losses_are_registered_with_their_conventions() -> None:
@@ -84,7 +71,7 @@ def test_to_numpy_from_logits_is_finite_at_800(name: str) -> None:
     n = 1 if L.single_row else 3
     big = 800.0 if L.activation.name != "exp" else 700.0  # e^z overflows beyond ≈ 709
     Z = np.array([[big, -big, 0.5, 30.0, -30.0, big - 0.5]] * n)
-    Y = _labels(L, Z.shape, np.random.default_rng(0))
+    Y = labels_for(L, Z.shape, np.random.default_rng(0))
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow is fine
         got = derive(name, "Z").to_numpy(logits=True)(Z, Y)
         assert np.isfinite(L.cost_from_logits(Z, Y))
@@ -118,7 +105,7 @@ def test_bound_values_pass_the_numeric_witness(name: str) -> None:
     rng = np.random.default_rng(2)
     shape = (3, 5)
     Z = rng.normal(scale=2, size=shape)
-    Y = _labels(L, shape, rng)
+    Y = labels_for(L, shape, rng)
     report = check_gradient(
         L.cost_from_logits, lambda z, y: L.grad_Z_general(L.activation(z), y), Z, Y
     )

@@ -10,6 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the torch cross-check needs the extra nnderiv[torch]")
 
+from loss_labels import labels_for  # noqa: E402
+
 from nnderiv.formulas import LOSSES  # noqa: E402
 
 T = Any
@@ -66,16 +68,7 @@ def _inputs(name: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     n = 1 if L.single_row else 3
     shape = (n, 5)
     Z = rng.normal(scale=1.5, size=shape)
-    if L.labels == "onehot":
-        Y = np.eye(n)[:, rng.integers(0, n, 5)]
-    elif L.labels == "simplex":
-        Y = rng.dirichlet(np.ones(n), size=5).T
-    elif L.labels == "real":
-        Y = rng.normal(size=shape)
-    elif L.labels == "count":
-        Y = rng.integers(0, 5, size=shape) * 1.0
-    else:
-        Y = (rng.uniform(size=shape) > 0.5) * 1.0
+    Y = labels_for(L, shape, rng)
     return Z, Y
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+from loss_labels import labels_for
 
 from nnderiv import InvalidArgument
 from nnderiv.formulas import LOSSES, softmax
@@ -48,24 +49,10 @@ def test_graph_evaluates_to_the_cost_of_formulas(task: str) -> None:
     shape = (1, 3) if loss.single_row else (3, 2)
     rng = np.random.default_rng(1)
     A = loss.activation(rng.normal(size=shape))
-    Y = _labels(loss, shape, rng)
+    Y = labels_for(loss, shape, rng)
     J = evaluate_graph(GRAPHS[task], sp.Matrix(A), sp.Matrix(Y))
     J = J.xreplace({s: loss.parameter_values()[k] for k, s in parameters(loss).items()})
     assert float(J) == pytest.approx(float(loss.cost(A, Y)), rel=1e-12)
-
-
-def _labels(loss: Any, shape: tuple[int, int], rng: np.random.Generator) -> Any:
-    """Labels of the loss's kind: one-hot or soft simplex columns, 0/1, reals, counts."""
-    n, m = shape
-    if loss.labels == "onehot":
-        return np.eye(n)[:, rng.integers(0, n, m)]
-    if loss.labels == "simplex":
-        return rng.dirichlet(np.ones(n), size=m).T
-    if loss.labels == "real":
-        return rng.normal(size=shape)
-    if loss.labels == "count":
-        return rng.integers(0, 5, size=shape) * 1.0
-    return (rng.uniform(size=shape) > 0.5) * 1.0
 
 
 # --- generic proofs ------------------------------------------------------------------------------
@@ -129,7 +116,7 @@ def test_lambdified_derivation_agrees_with_formulas(task: str, wrt: str) -> None
     shape = (1, 7) if loss.single_row else (4, 7)
     Z = rng.normal(scale=3, size=shape)
     A = loss.activation(Z)
-    Y = _labels(loss, shape, rng) if loss.labels != "binary" else rng.uniform(size=shape)
+    Y = labels_for(loss, shape, rng) if loss.labels != "binary" else rng.uniform(size=shape)
     d = derive(task, wrt)
     expected = loss.grad_A(A, Y) if wrt == "A" else loss.grad_Z(A, Y)
     np.testing.assert_allclose(d.to_numpy()(A, Y), expected, rtol=1e-10, atol=1e-15)
