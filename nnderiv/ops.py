@@ -21,9 +21,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "abs",
@@ -63,65 +67,57 @@ def _complex(x: Any) -> bool:
     return bool(np.iscomplexobj(x))
 
 
-def _hooked(name: str, *args: Any) -> Any:
-    """An argument whose type defines ``__nnderiv_op__(name, *args)`` (the printers' matrix
-    placeholders) answers for the operation; else ``NotImplemented``."""
-    for v in args:
-        hook = getattr(type(v), "__nnderiv_op__", None)
-        if hook is not None:
-            return hook(name, *args)
-    return NotImplemented
+def _printable(fn: F) -> F:
+    """The op, except that an argument whose type defines ``__nnderiv_op__(name, *args)`` (the
+    printers' matrix placeholders) answers for it, under the op's name."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args: Any) -> Any:
+        for v in args:
+            hook = getattr(type(v), "__nnderiv_op__", None)
+            if hook is not None:
+                return hook(name, *args)
+        return fn(*args)
+
+    return op  # type: ignore[return-value]
 
 
+@_printable
 def log(x: Any) -> Any:
     """Natural logarithm."""
-    hooked = _hooked("log", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().log(x) if is_symbolic(x) else np.log(x)
 
 
+@_printable
 def log1p(x: Any) -> Any:
     """``log(1 + x)``, accurate for small ``x`` on arrays."""
-    hooked = _hooked("log1p", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().log(1 + x) if is_symbolic(x) else np.log1p(x)
 
 
+@_printable
 def exp(x: Any) -> Any:
-    hooked = _hooked("exp", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().exp(x) if is_symbolic(x) else np.exp(x)
 
 
+@_printable
 def sqrt(x: Any) -> Any:
-    hooked = _hooked("sqrt", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().sqrt(x) if is_symbolic(x) else np.sqrt(x)
 
 
+@_printable
 def tanh(x: Any) -> Any:
-    hooked = _hooked("tanh", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().tanh(x) if is_symbolic(x) else np.tanh(x)
 
 
+@_printable
 def cosh(x: Any) -> Any:
-    hooked = _hooked("cosh", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().cosh(x) if is_symbolic(x) else np.cosh(x)
 
 
+@_printable
 def sigmoid(x: Any) -> Any:
     """``1 / (1 + exp(−x))``; on real arrays without overflow for any finite ``x``."""
-    hooked = _hooked("sigmoid", x)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(x):
         return 1 / (1 + _sp().exp(-x))
     if _complex(x):
@@ -131,11 +127,9 @@ def sigmoid(x: Any) -> Any:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+@_printable
 def softplus(x: Any) -> Any:
     """``log(1 + exp(x))``; on real arrays ``logaddexp(0, x)`` (no overflow)."""
-    hooked = _hooked("softplus", x)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(x):
         sp = _sp()
         return sp.log(1 + sp.exp(x))
@@ -147,61 +141,49 @@ def softplus(x: Any) -> Any:
     return np.logaddexp(0, x)
 
 
+@_printable
 def abs(x: Any) -> Any:
     """``|x|``: a kink at 0 (numeric checks take a subgradient there)."""
-    hooked = _hooked("abs", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().Abs(x) if is_symbolic(x) else np.abs(x)
 
 
+@_printable
 def maximum(x: Any, y: Any) -> Any:
     """Element-wise maximum (a kink where ``x = y``)."""
-    hooked = _hooked("maximum", x, y)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(x, y):
         return _sp().Max(x, y)
     return np.maximum(x, y)
 
 
+@_printable
 def minimum(x: Any, y: Any) -> Any:
     """Element-wise minimum (a kink where ``x = y``)."""
-    hooked = _hooked("minimum", x, y)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(x, y):
         return _sp().Min(x, y)
     return np.minimum(x, y)
 
 
+@_printable
 def where(condition: Any, x: Any, y: Any) -> Any:
     """``x`` where ``condition`` holds, else ``y`` (a piecewise rule; its pieces are named in
     derivations)."""
-    hooked = _hooked("where", condition, x, y)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(condition, x, y):
         sp = _sp()
         return sp.Piecewise((x, condition), (y, True))
     return np.where(condition, x, y)
 
 
+@_printable
 def sign(x: Any) -> Any:
     """−1, 0 or 1 (the subgradient 0 at 0, as ``numpy.sign``)."""
-    hooked = _hooked("sign", x)
-    if hooked is not NotImplemented:
-        return hooked
     return _sp().sign(x) if is_symbolic(x) else np.sign(x)
 
 
+@_printable
 def xlogy(x: Any, y: Any) -> Any:
     """``x log y`` with ``0 log 0 = 0`` on arrays (entropy terms of soft targets, ``a log a``
     at a saturated output); on sympy the product ``x log y`` (derivations work where
     ``y > 0``)."""
-    hooked = _hooked("xlogy", x, y)
-    if hooked is not NotImplemented:
-        return hooked
     if is_symbolic(x, y):  # where it is differentiated, y > 0: the plain product
         return x * _sp().log(y)
     x, y = np.asarray(x), np.asarray(y)
